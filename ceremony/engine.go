@@ -1,0 +1,303 @@
+package ceremony
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/taurusgroup/multi-party-sig/pkg/party"
+	"github.com/taurusgroup/multi-party-sig/pkg/protocol"
+)
+
+// Config is one party's side of a ceremony: who it is, how it talks to the
+// others, its inputs, and the hooks the engine calls.
+type Config struct {
+	// Self is this party's ID; it must be one of the descriptor's parties.
+	Self party.ID
+	// Transport carries messages to and from the other parties.
+	Transport Transport
+	// Share is this party's current share (sign, presign and refresh).
+	Share *Share
+	// Presignature is consumed by a sign ceremony whose descriptor names a
+	// PresignatureID. MarkPresignatureUsed must then be set: it is called,
+	// and must have durably recorded the presignature as used, before the
+	// library computes this party's signature share (SECURITY.md B10).
+	Presignature         *Presignature
+	MarkPresignatureUsed func() error
+	// Progress, if set, is called from Run's goroutine whenever the
+	// ceremony's state changes. It must not block.
+	Progress func(Event)
+	// BeforeConfirm, if set, is called for keygen and refresh once this
+	// party holds its new share and before it confirms it to the others:
+	// store the share as pending there. An error aborts the ceremony.
+	BeforeConfirm func(*Result) error
+	// MaxMessageSize caps inbound payloads; 0 means DefaultMaxMessageSize.
+	MaxMessageSize int
+}
+
+// Result is what a ceremony produced for this party.
+type Result struct {
+	// SessionID is the session ID all parties derived from the descriptor.
+	SessionID []byte
+	// Share is this party's new share (keygen, refresh).
+	Share *Share
+	// PublicKey is the wallet public key: 33-byte compressed for ECDSA,
+	// 32-byte x-only for Schnorr.
+	PublicKey []byte
+	// ConfigDigest is the new share's configuration digest (keygen, refresh).
+	ConfigDigest []byte
+	// Confirmations holds every party's confirmation digest (keygen,
+	// refresh); Run returns only when they are all equal.
+	Confirmations map[party.ID][]byte
+	// Signature is the signature (sign): r||s||v with low s and v the
+	// recovery ID (0 or 1) for ECDSA; 64-byte BIP-340 for Schnorr.
+	Signature []byte
+	// Presignature is the new presignature (presign). It is secret.
+	Presignature *Presignature
+	// Elapsed is how long the ceremony took.
+	Elapsed time.Duration
+}
+
+// Run runs this party's side of the ceremony d until it succeeds, fails,
+// reaches d.Deadline or ctx ends. Failures are *Error values; a failing
+// party tells the others it gave up so they stop at once.
+func Run(ctx context.Context, d *Descriptor, cfg Config) (*Result, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Transport == nil {
+		return nil, invalidf("no transport")
+	}
+	p, err := prepare(d, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxMessageSize <= 0 {
+		cfg.MaxMessageSize = DefaultMaxMessageSize
+	}
+	ctx, cancel := context.WithDeadline(ctx, d.Deadline)
+	defer cancel()
+	s := newSession(d, cfg, p)
+	res, err := s.run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.Elapsed = time.Since(s.began)
+	return res, nil
+}
+
+// session is the state of one Run.
+type session struct {
+	d      *Descriptor
+	cfg    Config
+	plan   *plan
+	sid    []byte
+	others []party.ID
+	began  time.Time
+
+	handler *protocol.MultiHandler
+	ssid    []byte // the library's session hash, from our first message
+	round   int    // the library round whose messages we are collecting
+	phase   Phase
+	sent    map[int]kinds
+	got     map[int]map[party.ID]kinds
+	seen    map[slotKey][32]byte
+	early   []*Message
+	confirm map[party.ID][]byte
+	last    *Event
+
+	sendq    chan *Message
+	sendOpen bool
+	sendDone chan struct{}
+	sendErr  chan error
+}
+
+// kinds records which kinds of message were seen in a round.
+type kinds uint8
+
+const (
+	kindBroadcast kinds = 1 << iota
+	kindDirect
+)
+
+func kindOf(broadcast bool) kinds {
+	if broadcast {
+		return kindBroadcast
+	}
+	return kindDirect
+}
+
+type slotKey struct {
+	from      party.ID
+	typ       MessageType
+	round     int
+	broadcast bool
+}
+
+func newSession(d *Descriptor, cfg Config, p *plan) *session {
+	others := slices.DeleteFunc(slices.Clone(p.members), func(id party.ID) bool { return id == cfg.Self })
+	return &session{
+		d: d, cfg: cfg, plan: p, sid: d.SessionID(), others: others, began: time.Now(),
+		round: 1, sent: map[int]kinds{}, got: map[int]map[party.ID]kinds{},
+		seen: map[slotKey][32]byte{}, confirm: map[party.ID][]byte{},
+		sendq:    make(chan *Message, 4*len(p.members)*p.final+16),
+		sendOpen: true, sendDone: make(chan struct{}), sendErr: make(chan error, 1),
+	}
+}
+
+func (s *session) run(ctx context.Context) (*Result, error) {
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	inbox := s.receive(rctx)
+	go s.sender(rctx)
+	fromHandler, err := s.startHandler(ctx, rctx.Done(), inbox)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	res, err := s.protocolLoop(ctx, inbox, fromHandler)
+	if err == nil {
+		err = s.flush(ctx)
+	}
+	if err == nil && (s.d.Kind == KindKeygen || s.d.Kind == KindRefresh) {
+		err = s.confirmLoop(ctx, inbox, res)
+	}
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	s.setPhase(PhaseDone)
+	return res, nil
+}
+
+type inbound struct {
+	msg *Message
+	err error
+}
+
+// receive pumps the transport into a channel until ctx ends.
+func (s *session) receive(ctx context.Context) <-chan inbound {
+	ch := make(chan inbound, 64)
+	go func() {
+		for {
+			m, err := s.cfg.Transport.Receive(ctx)
+			if err != nil && ctx.Err() != nil {
+				return
+			}
+			select {
+			case ch <- inbound{m, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// sender sends queued messages in order.
+func (s *session) sender(ctx context.Context) {
+	defer close(s.sendDone)
+	for m := range s.sendq {
+		if err := s.cfg.Transport.Send(ctx, m); err != nil {
+			s.sendErr <- err
+			for range s.sendq {
+			}
+			return
+		}
+	}
+}
+
+func (s *session) enqueue(m *Message) error {
+	select {
+	case s.sendq <- m:
+		return nil
+	default:
+		return &Error{Code: CodeInternal, Reason: "outgoing message queue is full"}
+	}
+}
+
+// flush waits until every queued message has been handed to the transport.
+func (s *session) flush(ctx context.Context) error {
+	s.closeQueue()
+	select {
+	case <-s.sendDone:
+	case <-ctx.Done():
+		return s.ctxError(ctx)
+	}
+	select {
+	case err := <-s.sendErr:
+		return s.transportError(err)
+	default:
+		return nil
+	}
+}
+
+func (s *session) closeQueue() {
+	if s.sendOpen {
+		s.sendOpen = false
+		close(s.sendq)
+	}
+}
+
+// fail tells the other parties this party gives up (unless it was told so
+// itself, or never started) and returns err.
+func (s *session) fail(err error) error {
+	s.closeQueue()
+	var e *Error
+	if errors.As(err, &e) && (e.Code == CodeAborted || e.Code == CodeInvalid) {
+		return err
+	}
+	notice := abortNotice{Reason: err.Error()}
+	if e != nil {
+		notice.Culprits = e.Culprits
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = s.cfg.Transport.Send(ctx, &Message{SessionID: s.sid, Type: TypeAbort, From: s.cfg.Self, Payload: notice.encode()})
+	return err
+}
+
+// ctxError explains why ctx ended: the deadline (naming who we wait for) or
+// cancellation.
+func (s *session) ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		e := &Error{Code: CodeTimeout, Round: s.displayRound(), Rounds: s.plan.rounds, Waiting: s.waiting()}
+		switch s.phase {
+		case PhaseComputing:
+			e.Reason = "this party was still computing"
+		case PhaseConfirming:
+			e.Round, e.Rounds = 0, 0
+			e.Reason = "confirmations missing"
+		}
+		return e
+	}
+	return &Error{Code: CodeCancelled, Reason: "cancelled", Err: ctx.Err()}
+}
+
+func (s *session) transportError(err error) error {
+	return &Error{Code: CodeTransport, Round: s.displayRound(), Rounds: s.plan.rounds, Err: err}
+}
+
+func (s *session) misbehaviour(from party.ID, round int, reason string) error {
+	r := s.displayRoundOf(round)
+	if round == 0 {
+		r = 0
+	}
+	return &Error{Code: CodeMisbehaviour, Culprits: []party.ID{from}, Round: r, Rounds: s.plan.rounds, Reason: reason}
+}
+
+// confirmationDigest is what every party attests to after keygen and
+// refresh (SECURITY.md B3).
+func confirmationDigest(sid, configDigest, publicKey []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte("paratro/v1/confirm\x00"))
+	for _, b := range [][]byte{sid, configDigest, publicKey} {
+		fmt.Fprintf(h, "%d:", len(b))
+		h.Write(b)
+	}
+	return h.Sum(nil)
+}

@@ -1,0 +1,260 @@
+package ceremony
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+
+	"github.com/taurusgroup/multi-party-sig/pkg/party"
+	"github.com/taurusgroup/multi-party-sig/pkg/protocol"
+)
+
+type handlerResult struct {
+	h   *protocol.MultiHandler
+	err error
+}
+
+// startHandler builds the library handler off the loop goroutine (CMP round
+// 1 generates Paillier primes and takes seconds), watching the deadline and
+// buffering early messages meanwhile. It returns the handler's outgoing
+// messages, drained continuously so Accept never blocks (SECURITY.md B5).
+func (s *session) startHandler(ctx context.Context, done <-chan struct{}, inbox <-chan inbound) (<-chan *protocol.Message, error) {
+	s.setPhase(PhaseComputing)
+	if s.cfg.Presignature != nil {
+		if err := s.cfg.MarkPresignatureUsed(); err != nil {
+			return nil, &Error{Code: CodeInternal, Reason: "could not mark the presignature used", Err: err}
+		}
+	}
+	ready := make(chan handlerResult, 1)
+	go func() {
+		h, err := newHandler(s.plan.start, s.sid)
+		ready <- handlerResult{h, err}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, s.ctxError(ctx)
+		case in := <-inbox:
+			if err := s.handleInbound(in); err != nil {
+				return nil, err
+			}
+		case r := <-ready:
+			if r.err != nil {
+				return nil, &Error{Code: CodeInternal, Reason: "could not start the protocol", Err: r.err}
+			}
+			return s.adopt(r.h, done)
+		}
+	}
+}
+
+func newHandler(start protocol.StartFunc, sid []byte) (h *protocol.MultiHandler, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("threshold library failed: %s", panicText(r))
+		}
+	}()
+	return protocol.NewMultiHandler(start, sid)
+}
+
+// adopt takes the new handler: it learns the library's session hash from
+// the first outgoing message, starts the drain and replays early messages.
+func (s *session) adopt(h *protocol.MultiHandler, done <-chan struct{}) (<-chan *protocol.Message, error) {
+	out := h.Listen()
+	var first *protocol.Message
+	select {
+	case first = <-out:
+	default:
+	}
+	if first == nil || first.RoundNumber == 0 {
+		_, err := h.Result()
+		return nil, &Error{Code: CodeInternal, Reason: "the protocol failed in its first round", Err: err}
+	}
+	s.handler, s.ssid = h, first.SSID
+	ch := make(chan *protocol.Message, 4*len(s.plan.members)*s.plan.final+16)
+	ch <- first
+	go func() {
+		defer close(ch)
+		for {
+			select {
+			case m, ok := <-out:
+				if !ok {
+					return
+				}
+				select {
+				case ch <- m:
+				case <-done:
+					return
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	early := s.early
+	s.early = nil
+	for _, m := range early {
+		if err := s.handleProtocol(m); err != nil {
+			return nil, err
+		}
+	}
+	return ch, nil
+}
+
+// protocolLoop runs until the handler finishes or something fails.
+func (s *session) protocolLoop(ctx context.Context, inbox <-chan inbound, fromHandler <-chan *protocol.Message) (*Result, error) {
+	s.setPhase(PhaseWaiting)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, s.ctxError(ctx)
+		case err := <-s.sendErr:
+			return nil, s.transportError(err)
+		case in := <-inbox:
+			if err := s.handleInbound(in); err != nil {
+				return nil, err
+			}
+		case m, ok := <-fromHandler:
+			if !ok {
+				return s.result()
+			}
+			if err := s.outgoing(m); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// handleInbound routes one received message; messages from non-members,
+// for other sessions or for other recipients are dropped.
+func (s *session) handleInbound(in inbound) error {
+	if in.err != nil {
+		return s.transportError(in.err)
+	}
+	m := in.msg
+	if m == nil || !bytes.Equal(m.SessionID, s.sid) || !slices.Contains(s.others, m.From) {
+		return nil
+	}
+	if m.To != "" && m.To != s.cfg.Self {
+		return nil
+	}
+	switch m.Type {
+	case TypeAbort:
+		return s.peerAbort(m)
+	case TypeConfirm:
+		return s.storeConfirm(m)
+	case TypeProtocol:
+		if s.handler == nil {
+			if len(s.early) >= cap(s.sendq) {
+				return s.misbehaviour(m.From, 0, "too many messages")
+			}
+			s.early = append(s.early, m)
+			return nil
+		}
+		return s.handleProtocol(m)
+	}
+	return s.misbehaviour(m.From, 0, fmt.Sprintf("unknown message type %d", m.Type))
+}
+
+// handleProtocol checks one protocol message and hands it to the library.
+func (s *session) handleProtocol(m *Message) error {
+	if len(m.Payload) > s.cfg.MaxMessageSize {
+		return s.misbehaviour(m.From, m.Round, fmt.Sprintf("message of %d bytes exceeds the %d-byte limit", len(m.Payload), s.cfg.MaxMessageSize))
+	}
+	key := slotKey{from: m.From, typ: m.Type, round: m.Round, broadcast: m.Broadcast()}
+	sum := sha256.Sum256(m.Payload)
+	if prev, ok := s.seen[key]; ok {
+		if prev == sum {
+			return nil // a duplicate delivery
+		}
+		return s.misbehaviour(m.From, m.Round, "sent two different messages for the same round (equivocation)")
+	}
+	pm, err := s.decodeProtocolMessage(m.From, m.To, m.Round, m.Payload)
+	if err != nil {
+		return s.misbehaviour(m.From, m.Round, err.Error())
+	}
+	s.seen[key] = sum
+	s.markGot(m.Round, m.From, kindOf(m.Broadcast()))
+	if err := s.accept(pm); err != nil {
+		return s.misbehaviour(m.From, m.Round, err.Error())
+	}
+	s.emit()
+	return nil
+}
+
+// accept hands a checked message to the library under recover: with no
+// worker pool, a panic caused by a peer's message is caught here and the
+// sender is blamed (SECURITY.md B4).
+func (s *session) accept(m *protocol.Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("message made the threshold library fail: %s", panicText(r))
+		}
+	}()
+	s.handler.Accept(m)
+	return nil
+}
+
+// panicText describes a recovered panic without risking secret values: only
+// runtime errors and the library's own error strings are quoted.
+func panicText(r any) string {
+	switch v := r.(type) {
+	case runtime.Error:
+		return Sanitize(v.Error())
+	case error:
+		return Sanitize(v.Error())
+	case string:
+		return Sanitize(v)
+	}
+	return "unexpected panic"
+}
+
+// outgoing queues one message from the library for sending.
+func (s *session) outgoing(pm *protocol.Message) error {
+	if pm.RoundNumber == 0 {
+		return nil // the library's own abort notice; fail() sends ours
+	}
+	data, err := pm.MarshalBinary()
+	if err != nil {
+		return &Error{Code: CodeInternal, Reason: "could not encode a message", Err: err}
+	}
+	r := int(pm.RoundNumber)
+	if err := s.enqueue(&Message{SessionID: s.sid, Type: TypeProtocol, From: s.cfg.Self, To: pm.To, Round: r, Payload: data}); err != nil {
+		return err
+	}
+	s.sent[r] |= kindOf(pm.Broadcast)
+	if r > s.round {
+		s.round = r
+	}
+	s.emit()
+	return nil
+}
+
+// peerAbort turns another party's abort notice into this party's error.
+func (s *session) peerAbort(m *Message) error {
+	n := decodeAbortNotice(m.Payload)
+	accused := slices.DeleteFunc(n.Culprits, func(id party.ID) bool { return !slices.Contains(s.plan.members, id) })
+	return &Error{Code: CodeAborted, ReportedBy: m.From, Accused: accused, Reason: Sanitize(n.Reason),
+		Round: s.displayRound(), Rounds: s.plan.rounds}
+}
+
+// libraryError maps the handler's failure to an *Error.
+func (s *session) libraryError(err error) error {
+	var pe protocol.Error
+	reason := "protocol failed"
+	if errors.As(err, &pe) {
+		if pe.Err != nil {
+			reason = Sanitize(pe.Err.Error())
+		}
+		culprits := slices.DeleteFunc(slices.Clone(pe.Culprits), func(id party.ID) bool { return id == s.cfg.Self })
+		if len(culprits) > 0 {
+			return &Error{Code: CodeMisbehaviour, Culprits: culprits, Round: s.displayRound(), Rounds: s.plan.rounds, Reason: reason}
+		}
+	} else if err != nil {
+		reason = Sanitize(err.Error())
+	}
+	return &Error{Code: CodeInternal, Round: s.displayRound(), Rounds: s.plan.rounds, Reason: reason}
+}

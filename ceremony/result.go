@@ -1,0 +1,167 @@
+package ceremony
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/taurusgroup/multi-party-sig/pkg/ecdsa"
+	"github.com/taurusgroup/multi-party-sig/pkg/party"
+	"github.com/taurusgroup/multi-party-sig/pkg/taproot"
+	"github.com/taurusgroup/multi-party-sig/protocols/cmp"
+	"github.com/taurusgroup/multi-party-sig/protocols/frost"
+)
+
+// result turns the finished handler's output into a Result.
+func (s *session) result() (*Result, error) {
+	out, err := s.handler.Result()
+	if err != nil {
+		return nil, s.libraryError(err)
+	}
+	res := &Result{SessionID: s.sid}
+	switch v := out.(type) {
+	case *cmp.Config:
+		err = s.newShare(res, NewECDSAShare(v))
+	case *frost.TaprootConfig:
+		err = s.newShare(res, NewSchnorrShare(v))
+	case *ecdsa.Signature:
+		res.PublicKey = s.cfg.Share.PublicKey()
+		res.Signature, err = encodeECDSA(v, res.PublicKey, s.d.Digest)
+	case taproot.Signature:
+		res.PublicKey = s.cfg.Share.PublicKey()
+		res.Signature, err = checkSchnorr(v, res.PublicKey, s.d.Digest)
+	case *ecdsa.PreSignature:
+		res.PublicKey = s.cfg.Share.PublicKey()
+		res.Presignature = v
+	default:
+		err = fmt.Errorf("unexpected result type %T", out)
+	}
+	if err != nil {
+		return nil, &Error{Code: CodeInternal, Reason: "the protocol produced an unusable result", Err: err}
+	}
+	return res, nil
+}
+
+// newShare checks a keygen or refresh output before it is confirmed.
+func (s *session) newShare(res *Result, sh *Share) error {
+	if err := sh.check(); err != nil {
+		return err
+	}
+	if sh.Required() != s.d.Required || !equalIDs(sh.Parties(), s.plan.members) {
+		return fmt.Errorf("new share does not match the ceremony's parties or threshold")
+	}
+	if s.d.Kind == KindRefresh && !bytes.Equal(sh.PublicKey(), s.cfg.Share.PublicKey()) {
+		return fmt.Errorf("refresh changed the public key")
+	}
+	res.Share, res.PublicKey, res.ConfigDigest = sh, sh.PublicKey(), sh.ConfigDigest()
+	return nil
+}
+
+// confirmLoop is the confirmation round after keygen and refresh: this
+// party stores its new share (BeforeConfirm), attests to the result, and
+// succeeds only once every party attested to the same one (SECURITY.md B3).
+func (s *session) confirmLoop(ctx context.Context, inbox <-chan inbound, res *Result) error {
+	mine := confirmationDigest(s.sid, res.ConfigDigest, res.PublicKey)
+	if s.cfg.BeforeConfirm != nil {
+		if err := s.cfg.BeforeConfirm(res); err != nil {
+			return &Error{Code: CodeInternal, Reason: "could not store the new share", Err: err}
+		}
+	}
+	s.setPhase(PhaseConfirming)
+	if err := s.cfg.Transport.Send(ctx, &Message{SessionID: s.sid, Type: TypeConfirm, From: s.cfg.Self, Payload: mine}); err != nil {
+		return s.transportError(err)
+	}
+	res.Confirmations = map[party.ID][]byte{s.cfg.Self: mine}
+	for {
+		if err := s.compareConfirmations(mine); err != nil {
+			return err
+		}
+		if len(s.confirm) == len(s.others) {
+			for id, c := range s.confirm {
+				res.Confirmations[id] = c
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return s.ctxError(ctx)
+		case in := <-inbox:
+			if err := s.handleInbound(in); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (s *session) compareConfirmations(mine []byte) error {
+	var differ []party.ID
+	for _, id := range s.others {
+		if c, ok := s.confirm[id]; ok && !bytes.Equal(c, mine) {
+			differ = append(differ, id)
+		}
+	}
+	if len(differ) > 0 {
+		return &Error{Code: CodeConfirmation, Accused: differ,
+			Reason: fmt.Sprintf("%s confirmed a different result; nothing may be activated", names(differ))}
+	}
+	return nil
+}
+
+// storeConfirm records a party's confirmation; a second, different one is
+// equivocation.
+func (s *session) storeConfirm(m *Message) error {
+	if len(m.Payload) != sha256Size || m.To != "" {
+		return s.misbehaviour(m.From, 0, "malformed confirmation")
+	}
+	if prev, ok := s.confirm[m.From]; ok {
+		if bytes.Equal(prev, m.Payload) {
+			return nil
+		}
+		return s.misbehaviour(m.From, 0, "sent two different confirmations (equivocation)")
+	}
+	s.confirm[m.From] = bytes.Clone(m.Payload)
+	s.emit()
+	return nil
+}
+
+const sha256Size = 32
+
+// abortNotice is the payload of an abort message.
+type abortNotice struct {
+	Reason   string     `json:"reason"`
+	Culprits []party.ID `json:"culprits,omitempty"`
+}
+
+func (n abortNotice) encode() []byte {
+	n.Reason = Sanitize(n.Reason)
+	b, _ := json.Marshal(n)
+	return b
+}
+
+// decodeAbortNotice reads a peer's abort notice; the text is untrusted and
+// sanitised by the caller, and anything undecodable is kept as bare text.
+func decodeAbortNotice(b []byte) abortNotice {
+	if len(b) > 4096 {
+		b = b[:4096]
+	}
+	var n abortNotice
+	if err := json.Unmarshal(b, &n); err != nil {
+		return abortNotice{Reason: string(b)}
+	}
+	if len(n.Culprits) > MaxParties {
+		n.Culprits = n.Culprits[:MaxParties]
+	}
+	return n
+}
+
+func equalIDs(a, b []party.ID) bool {
+	return len(a) == len(b) && func() bool {
+		for i := range a {
+			if a[i] != b[i] {
+				return false
+			}
+		}
+		return true
+	}()
+}

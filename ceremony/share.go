@@ -1,0 +1,251 @@
+package ceremony
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/taurusgroup/multi-party-sig/pkg/math/curve"
+	"github.com/taurusgroup/multi-party-sig/pkg/party"
+	"github.com/taurusgroup/multi-party-sig/pkg/taproot"
+	"github.com/taurusgroup/multi-party-sig/protocols/cmp"
+	"github.com/taurusgroup/multi-party-sig/protocols/frost"
+)
+
+// Share is one party's secret share of a wallet key: a CMP configuration for
+// ECDSA wallets or a FROST Taproot configuration for Schnorr wallets. It is
+// secret key material: seal it at rest and never log it.
+type Share struct {
+	scheme Scheme
+	cmp    *cmp.Config
+	frost  *frost.TaprootConfig
+}
+
+// NewECDSAShare wraps a CMP configuration.
+func NewECDSAShare(c *cmp.Config) *Share { return &Share{scheme: SchemeECDSA, cmp: c} }
+
+// NewSchnorrShare wraps a FROST Taproot configuration.
+func NewSchnorrShare(c *frost.TaprootConfig) *Share {
+	return &Share{scheme: SchemeSchnorr, frost: c}
+}
+
+// Scheme is the share's signature scheme.
+func (s *Share) Scheme() Scheme { return s.scheme }
+
+// PartyID is the party holding the share.
+func (s *Share) PartyID() party.ID {
+	if s.cmp != nil {
+		return s.cmp.ID
+	}
+	return s.frost.ID
+}
+
+// Parties are all parties of the wallet, sorted.
+func (s *Share) Parties() []party.ID {
+	var ids []party.ID
+	if s.cmp != nil {
+		ids = s.cmp.PartyIDs()
+	} else {
+		for id := range s.frost.VerificationShares {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Required is how many parties must take part to sign.
+func (s *Share) Required() int {
+	if s.cmp != nil {
+		return s.cmp.Threshold + 1
+	}
+	return s.frost.Threshold + 1
+}
+
+// PublicKey is the wallet public key: 33-byte compressed SEC1 for ECDSA,
+// 32-byte x-only (BIP-340) for Schnorr.
+func (s *Share) PublicKey() []byte {
+	if s.cmp != nil {
+		b, _ := s.cmp.PublicPoint().MarshalBinary()
+		return b
+	}
+	return slices.Clone([]byte(s.frost.PublicKey))
+}
+
+// ConfigDigest is a hash of the share's public configuration (threshold,
+// parties, every party's public data, public key). All parties of one epoch
+// hold the same digest; it binds ceremonies to that epoch (SECURITY.md B1).
+func (s *Share) ConfigDigest() []byte {
+	h := sha256.New()
+	h.Write([]byte("paratro/v1/config\x00" + string(s.scheme) + "\x00"))
+	if s.cmp != nil {
+		_, _ = s.cmp.WriteTo(h)
+	} else {
+		fmt.Fprintf(h, "t=%d\x00", s.frost.Threshold)
+		for _, id := range s.Parties() {
+			b, _ := s.frost.VerificationShares[id].MarshalBinary()
+			fmt.Fprintf(h, "%d:%s", len(id), id)
+			h.Write(b)
+		}
+	}
+	h.Write(s.PublicKey())
+	return h.Sum(nil)
+}
+
+// ecdsaConfig returns the CMP configuration.
+func (s *Share) ecdsaConfig() *cmp.Config { return s.cmp }
+
+// schnorrConfig returns the FROST configuration.
+func (s *Share) schnorrConfig() *frost.TaprootConfig { return s.frost }
+
+// shareFormat tags the serialised form.
+const shareFormat = 1
+
+type shareEnvelope struct {
+	Format int    `cbor:"1,keyasint"`
+	Scheme string `cbor:"2,keyasint"`
+	Config []byte `cbor:"3,keyasint"`
+}
+
+type frostWire struct {
+	ID                 string            `cbor:"1,keyasint"`
+	Threshold          int               `cbor:"2,keyasint"`
+	PrivateShare       []byte            `cbor:"3,keyasint"`
+	PublicKey          []byte            `cbor:"4,keyasint"`
+	ChainKey           []byte            `cbor:"5,keyasint"`
+	VerificationShares map[string][]byte `cbor:"6,keyasint"`
+}
+
+// MarshalBinary serialises the share (secret!).
+func (s *Share) MarshalBinary() ([]byte, error) {
+	var inner []byte
+	var err error
+	if s.cmp != nil {
+		inner, err = s.cmp.MarshalBinary()
+	} else {
+		inner, err = marshalFROST(s.frost)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("marshal share: %w", err)
+	}
+	return cbor.Marshal(shareEnvelope{Format: shareFormat, Scheme: string(s.scheme), Config: inner})
+}
+
+func marshalFROST(c *frost.TaprootConfig) ([]byte, error) {
+	priv, err := c.PrivateShare.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	w := frostWire{ID: string(c.ID), Threshold: c.Threshold, PrivateShare: priv,
+		PublicKey: c.PublicKey, ChainKey: c.ChainKey, VerificationShares: map[string][]byte{}}
+	for id, p := range c.VerificationShares {
+		b, err := p.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		w.VerificationShares[string(id)] = b
+	}
+	return cbor.Marshal(w)
+}
+
+// ErrShareFormat is returned for bytes that are not a share.
+var ErrShareFormat = errors.New("not a valid share")
+
+// UnmarshalShare parses a share serialised by MarshalBinary and checks that
+// it is internally consistent (party set, threshold, own public share).
+func UnmarshalShare(data []byte) (*Share, error) {
+	var env shareEnvelope
+	if err := strictCBOR.Unmarshal(data, &env); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrShareFormat, err)
+	}
+	if env.Format != shareFormat {
+		return nil, fmt.Errorf("%w: unsupported share format %d", ErrShareFormat, env.Format)
+	}
+	var sh *Share
+	switch Scheme(env.Scheme) {
+	case SchemeECDSA:
+		c := cmp.EmptyConfig(curve.Secp256k1{})
+		if err := c.UnmarshalBinary(env.Config); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrShareFormat, err)
+		}
+		sh = NewECDSAShare(c)
+	case SchemeSchnorr:
+		c, err := unmarshalFROST(env.Config)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrShareFormat, err)
+		}
+		sh = NewSchnorrShare(c)
+	default:
+		return nil, fmt.Errorf("%w: unknown scheme %q", ErrShareFormat, env.Scheme)
+	}
+	if err := sh.check(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrShareFormat, err)
+	}
+	return sh, nil
+}
+
+func unmarshalFROST(data []byte) (*frost.TaprootConfig, error) {
+	var w frostWire
+	if err := strictCBOR.Unmarshal(data, &w); err != nil {
+		return nil, err
+	}
+	c := &frost.TaprootConfig{ID: party.ID(w.ID), Threshold: w.Threshold,
+		PrivateShare: new(curve.Secp256k1Scalar), PublicKey: taproot.PublicKey(w.PublicKey),
+		ChainKey: w.ChainKey, VerificationShares: map[party.ID]*curve.Secp256k1Point{}}
+	if err := c.PrivateShare.UnmarshalBinary(w.PrivateShare); err != nil {
+		return nil, err
+	}
+	if len(c.PublicKey) != 32 {
+		return nil, fmt.Errorf("public key must be 32 bytes")
+	}
+	for id, b := range w.VerificationShares {
+		p := new(curve.Secp256k1Point)
+		if err := p.UnmarshalBinary(b); err != nil {
+			return nil, err
+		}
+		c.VerificationShares[party.ID(id)] = p
+	}
+	return c, nil
+}
+
+// check asserts the invariants a share must hold after loading.
+func (s *Share) check() error {
+	parties := s.Parties()
+	if err := ValidateParties(parties); err != nil {
+		return err
+	}
+	if !slices.Contains(parties, s.PartyID()) {
+		return fmt.Errorf("share's own party %q is not among its parties", s.PartyID())
+	}
+	if err := ValidateThreshold(s.Required(), len(parties)); err != nil {
+		return err
+	}
+	if s.frost != nil {
+		own := s.frost.PrivateShare.ActOnBase()
+		if !own.Equal(s.frost.VerificationShares[s.frost.ID]) {
+			return fmt.Errorf("private share does not match its verification share")
+		}
+		if _, err := (curve.Secp256k1{}).LiftX(s.frost.PublicKey); err != nil {
+			return fmt.Errorf("public key: %v", err)
+		}
+	}
+	return nil
+}
+
+// Equal reports whether two shares serialise to the same bytes.
+func (s *Share) Equal(o *Share) bool {
+	a, err1 := s.MarshalBinary()
+	b, err2 := o.MarshalBinary()
+	return err1 == nil && err2 == nil && bytes.Equal(a, b)
+}
+
+// String never prints secret material.
+func (s *Share) String() string {
+	return fmt.Sprintf("share{%s party=%s %d-of-%d}", s.scheme, s.PartyID(), s.Required(), len(s.Parties()))
+}
+
+// GoString never prints secret material.
+func (s *Share) GoString() string { return s.String() }
