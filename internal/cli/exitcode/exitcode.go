@@ -1,0 +1,72 @@
+// Package exitcode is the one place where paratro turns an error into the
+// process exit status. Scripts rely on these numbers: add codes, never
+// renumber them.
+package exitcode
+
+import (
+	"context"
+	"errors"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/cli/cmdutil"
+)
+
+// The exit statuses of paratro.
+const (
+	// OK: the command did what was asked.
+	OK = 0
+	// Failure: anything not listed below.
+	Failure = 1
+	// Usage: a bad command line or an invalid ceremony request; nothing was started.
+	Usage = 2
+	// Rejected is reserved: an approver rejected the request.
+	Rejected = 3
+	// MFARequired is reserved: the operation needs a TOTP code and none was given.
+	MFARequired = 4
+	// MFAFailed is reserved: the TOTP code was rejected, or the operator is locked out.
+	MFAFailed = 5
+	// TimedOut: a ceremony did not finish before its deadline.
+	TimedOut = 124
+	// Interrupted: the run was interrupted (SIGINT or SIGTERM).
+	Interrupted = 130
+)
+
+// For returns the exit status for err, the error a command returned. The
+// order matters: an error that matches several rows gets the first.
+func For(err error) int {
+	switch {
+	case err == nil:
+		return OK
+	case cmdutil.IsUsageError(err):
+		return Usage
+	case errors.Is(err, ceremony.ErrTimeout):
+		return TimedOut
+	case errors.Is(err, ceremony.ErrInvalid):
+		return Usage
+	case errors.Is(err, context.Canceled):
+		// Commands run under a context that only an interrupt cancels.
+		return Interrupted
+	}
+	return Failure
+}
+
+// Help is the text of "paratro help exit-codes".
+const Help = `paratro exits with one of these statuses, so that scripts can tell
+failures apart without reading stderr:
+
+  0    success
+  1    failure not listed below
+  2    usage: unknown command or flag, bad flag value or arguments, or an
+       invalid ceremony request (nothing was started)
+  3    reserved: the request was rejected by an approver
+  4    reserved: an MFA (TOTP) code is required
+  5    reserved: the MFA code was rejected, or the operator is locked out
+  124  a ceremony timed out (the message names the parties it waited for)
+  130  interrupted by SIGINT or SIGTERM
+
+Codes 3, 4 and 5 are reserved: they will be used once approvals and MFA
+land, and are not returned yet.
+
+Errors are printed on stderr as "paratro: error: <message>", followed by
+"paratro: hint: ..." lines when paratro knows what to do next. Set
+PARATRO_DEBUG=1 to also print each wrapped cause as "paratro: debug: ...".`
