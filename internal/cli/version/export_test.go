@@ -1,0 +1,4 @@
+package version
+
+// Run exposes versionRun to the external tests.
+var Run = versionRun
