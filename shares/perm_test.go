@@ -29,9 +29,21 @@ func TestModesUnderUmaskZero(t *testing.T) {
 	if err := s.PutPending(testShare(t, "w", "alice", 3)); err != nil {
 		t.Fatal(err)
 	}
+	krPath := filepath.Join(t.TempDir(), "new-dir", "keyring.json")
+	kr, err := shares.OpenFileKeyring(krPath, []byte("correct horse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kr.Close()
+	if err := kr.Set("x", []byte("y")); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("every store directory is 0700 and every file 0600", func(t *testing.T) {
 		checkModes(t, filepath.Dir(root), 9)
+	})
+	t.Run("the file keyring is 0600 in a 0700 directory", func(t *testing.T) {
+		checkModes(t, filepath.Dir(krPath), 2)
 	})
 }
 
@@ -134,5 +146,12 @@ func TestInsecureStoreDir(t *testing.T) {
 		if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
 			t.Errorf("mode %04o, want 0700", fi.Mode().Perm())
 		}
+	})
+	t.Run("a file keyring in a world-writable directory is refused", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		os.Chmod(dir, 0o777)
+		_, err := shares.OpenFileKeyring(filepath.Join(dir, "keyring.json"), []byte("pw"))
+		wantErr(t, err, shares.ErrInsecureDir, "chmod 700 "+dir)
 	})
 }
