@@ -217,7 +217,7 @@ func TestPutPendingRules(t *testing.T) {
 			shares.ErrInvalid, "required is 4, want 1 to 3"},
 		{"a nil share is refused", nil,
 			func(t *testing.T) *shares.Share { return nil },
-			shares.ErrInvalid, "store pending share"},
+			shares.ErrInvalid, "store pending share: no share given"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

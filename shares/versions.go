@@ -15,7 +15,7 @@ import (
 // keep sh; the caller still owns and wipes it.
 func (s *Store) PutPending(sh *Share) error {
 	if sh == nil {
-		return fmt.Errorf("store pending share: %w", ErrInvalid)
+		return errorf(ErrInvalid, "store pending share: no share given")
 	}
 	sl, err := newSlot(s.dir, sh.WalletID, sh.PartyID)
 	if err == nil {
@@ -27,7 +27,7 @@ func (s *Store) PutPending(sh *Share) error {
 	return s.update(func(aead cipher.AEAD) error {
 		m, err := s.readManifest(aead, sl)
 		if err == nil {
-			err = checkNewEpoch(sl, m, sh.Epoch)
+			err = checkNewEpoch(m, sh.Epoch)
 		}
 		if err == nil {
 			err = s.writePending(aead, sl, m, sh)
@@ -39,7 +39,7 @@ func (s *Store) PutPending(sh *Share) error {
 	})
 }
 
-func checkNewEpoch(sl slot, m manifest, epoch uint64) error {
+func checkNewEpoch(m manifest, epoch uint64) error {
 	switch {
 	case m.pending != 0:
 		return errorf(ErrPending, "epoch %d is already pending; commit or discard it first", m.pending)
