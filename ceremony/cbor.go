@@ -20,3 +20,13 @@ var strictCBOR = func() cbor.DecMode {
 	}
 	return dm
 }()
+
+// canonicalCBOR encodes deterministically (sorted map keys), so a share
+// serialises to the same bytes every time.
+var canonicalCBOR = func() cbor.EncMode {
+	em, err := cbor.CanonicalEncOptions().EncMode()
+	if err != nil {
+		panic(err)
+	}
+	return em
+}()

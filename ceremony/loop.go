@@ -73,9 +73,11 @@ func (s *session) adopt(h *protocol.MultiHandler, done <-chan struct{}) (<-chan 
 		_, err := h.Result()
 		return nil, &Error{Code: CodeInternal, Reason: "the protocol failed in its first round", Err: err}
 	}
-	s.handler, s.ssid = h, first.SSID
+	s.handler, s.ssid, s.phase = h, first.SSID, PhaseWaiting
+	if err := s.outgoing(first); err != nil {
+		return nil, err
+	}
 	ch := make(chan *protocol.Message, 4*len(s.plan.members)*s.plan.final+16)
-	ch <- first
 	go func() {
 		defer close(ch)
 		for {
@@ -106,7 +108,6 @@ func (s *session) adopt(h *protocol.MultiHandler, done <-chan struct{}) (<-chan 
 
 // protocolLoop runs until the handler finishes or something fails.
 func (s *session) protocolLoop(ctx context.Context, inbox <-chan inbound, fromHandler <-chan *protocol.Message) (*Result, error) {
-	s.setPhase(PhaseWaiting)
 	for {
 		select {
 		case <-ctx.Done():

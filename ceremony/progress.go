@@ -42,6 +42,9 @@ func (s *session) emit() {
 		return
 	}
 	ev := Event{Kind: s.d.Kind, Phase: s.phase, Round: s.displayRound(), Rounds: s.plan.rounds, Waiting: s.waiting()}
+	if ev.Phase == PhaseWaiting && len(ev.Waiting) == 0 {
+		return // between rounds: the library is computing the next one
+	}
 	if s.last != nil && s.last.Phase == ev.Phase && s.last.Round == ev.Round && slices.Equal(s.last.Waiting, ev.Waiting) {
 		return
 	}

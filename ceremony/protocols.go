@@ -66,6 +66,12 @@ func preparePlan(d *Descriptor, cfg *Config, members []party.ID, t int) (*plan, 
 	if err := checkShare(d, cfg, sh); err != nil {
 		return nil, err
 	}
+	// The library mutates the configuration it is given (FROST refresh adds
+	// into PrivateShare in place), so it only ever sees a private copy.
+	sh, err := sh.clone()
+	if err != nil {
+		return nil, &Error{Code: CodeInternal, Reason: "could not copy the share", Err: err}
+	}
 	switch d.Kind {
 	case KindRefresh:
 		return prepareRefresh(d, sh, members, t)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/taurusgroup/multi-party-sig/pkg/math/curve"
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
 	"github.com/taurusgroup/multi-party-sig/pkg/taproot"
@@ -131,7 +130,7 @@ func (s *Share) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("marshal share: %w", err)
 	}
-	return cbor.Marshal(shareEnvelope{Format: shareFormat, Scheme: string(s.scheme), Config: inner})
+	return canonicalCBOR.Marshal(shareEnvelope{Format: shareFormat, Scheme: string(s.scheme), Config: inner})
 }
 
 func marshalFROST(c *frost.TaprootConfig) ([]byte, error) {
@@ -148,7 +147,7 @@ func marshalFROST(c *frost.TaprootConfig) ([]byte, error) {
 		}
 		w.VerificationShares[string(id)] = b
 	}
-	return cbor.Marshal(w)
+	return canonicalCBOR.Marshal(w)
 }
 
 // ErrShareFormat is returned for bytes that are not a share.
@@ -233,6 +232,16 @@ func (s *Share) check() error {
 		}
 	}
 	return nil
+}
+
+// clone returns a deep copy of the share.
+func (s *Share) clone() (*Share, error) {
+	b, err := s.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	defer clear(b)
+	return UnmarshalShare(b)
 }
 
 // Equal reports whether two shares serialise to the same bytes.
