@@ -108,6 +108,8 @@ type session struct {
 	early   []*Message
 	confirm map[party.ID][]byte
 	last    *Event
+	// confirmed is set once this party sends its confirmation.
+	confirmed bool
 
 	sendq    chan *Message
 	sendOpen bool
@@ -251,7 +253,7 @@ func (s *session) fail(err error) error {
 	if errors.As(err, &e) && (e.Code == CodeAborted || e.Code == CodeInvalid) {
 		return err
 	}
-	notice := abortNotice{Reason: err.Error()}
+	notice := abortNotice{Reason: err.Error(), Confirmed: s.confirmed}
 	if e != nil {
 		notice.Culprits = e.Culprits
 	}
@@ -265,7 +267,7 @@ func (s *session) fail(err error) error {
 // cancellation.
 func (s *session) ctxError(ctx context.Context) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		e := &Error{Code: CodeTimeout, Round: s.displayRound(), Rounds: s.plan.rounds, Waiting: s.waiting()}
+		e := &Error{Code: CodeTimeout, Round: s.displayRound(), Rounds: s.plan.rounds, Waiting: s.waiting(), Unsettled: s.confirmed}
 		switch s.phase {
 		case PhaseComputing:
 			e.Reason = "this party was still computing"
@@ -275,11 +277,11 @@ func (s *session) ctxError(ctx context.Context) error {
 		}
 		return e
 	}
-	return &Error{Code: CodeCancelled, Reason: "cancelled", Err: ctx.Err()}
+	return &Error{Code: CodeCancelled, Reason: "cancelled", Err: ctx.Err(), Unsettled: s.confirmed}
 }
 
 func (s *session) transportError(err error) error {
-	return &Error{Code: CodeTransport, Round: s.displayRound(), Rounds: s.plan.rounds, Err: err}
+	return &Error{Code: CodeTransport, Round: s.displayRound(), Rounds: s.plan.rounds, Err: err, Unsettled: s.confirmed}
 }
 
 func (s *session) misbehaviour(from party.ID, round int, reason string) error {

@@ -52,6 +52,21 @@ type Error struct {
 	Reason string
 	// Err is an underlying cause, if any.
 	Err error
+	// Unsettled is set when this party had confirmed a keygen or refresh
+	// result but the ceremony then failed in a way that does not prove the
+	// other parties failed too (deadline, transport, cancellation, or an
+	// abort from a party that had confirmed as well): some party may hold
+	// every confirmation and have switched to the new share. Keep the new
+	// share pending, beside the old one, until the missing confirmations
+	// are known (SECURITY.md B9).
+	Unsettled bool
+}
+
+// Unsettled reports whether err leaves a keygen or refresh result possibly
+// completed elsewhere; see Error.Unsettled.
+func Unsettled(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Unsettled
 }
 
 // Error implements error.

@@ -227,8 +227,8 @@ func TestConfirmationRound(t *testing.T) {
 		})
 		out := ceremonytest.Run(ctx, d, net, parties, nil)
 		err := out["alice"].Err
-		if !errors.Is(err, ceremony.ErrConfirmation) || !asError(t, err).Blames("carol") {
-			t.Fatalf("alice: got %v, want a confirmation error naming carol", err)
+		if !errors.Is(err, ceremony.ErrConfirmation) || !asError(t, err).Blames("carol") || ceremony.Unsettled(err) {
+			t.Fatalf("alice: got %v, want a settled confirmation error naming carol", err)
 		}
 	})
 	t.Run("a missing confirmation times out naming the party after the share was stored", func(t *testing.T) {
@@ -248,6 +248,9 @@ func TestConfirmationRound(t *testing.T) {
 			if !stored.get(id) {
 				t.Fatalf("%s never stored its pending share before confirming", id)
 			}
+			if !ceremony.Unsettled(err) {
+				t.Fatalf("%s: a lost confirmation must leave the result unsettled: %v", id, err)
+			}
 		}
 	})
 	t.Run("a party that cannot store its share aborts the others at once", func(t *testing.T) {
@@ -261,8 +264,8 @@ func TestConfirmationRound(t *testing.T) {
 		})
 		for _, id := range []party.ID{"alice", "bob"} {
 			e := asError(t, out[id].Err)
-			if !errors.Is(out[id].Err, ceremony.ErrAborted) || e.ReportedBy != "carol" {
-				t.Fatalf("%s: got %v, want aborted by carol", id, out[id].Err)
+			if !errors.Is(out[id].Err, ceremony.ErrAborted) || e.ReportedBy != "carol" || e.Unsettled {
+				t.Fatalf("%s: got %v (unsettled %v), want a settled abort by carol", id, out[id].Err, e.Unsettled)
 			}
 		}
 		if time.Since(began) > 10*time.Second {

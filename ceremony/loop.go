@@ -239,7 +239,7 @@ func (s *session) peerAbort(m *Message) error {
 	n := decodeAbortNotice(m.Payload)
 	accused := slices.DeleteFunc(n.Culprits, func(id party.ID) bool { return !slices.Contains(s.plan.members, id) })
 	return &Error{Code: CodeAborted, ReportedBy: m.From, Accused: accused, Reason: Sanitize(n.Reason),
-		Round: s.displayRound(), Rounds: s.plan.rounds}
+		Round: s.displayRound(), Rounds: s.plan.rounds, Unsettled: s.confirmed && n.Confirmed}
 }
 
 // libraryError maps the handler's failure to an *Error.

@@ -69,6 +69,7 @@ func (s *session) confirmLoop(ctx context.Context, inbox <-chan inbound, res *Re
 		}
 	}
 	s.setPhase(PhaseConfirming)
+	s.confirmed = true // from here on, another party may complete
 	if err := s.cfg.Transport.Send(ctx, &Message{SessionID: s.sid, Type: TypeConfirm, From: s.cfg.Self, Payload: mine}); err != nil {
 		return s.transportError(err)
 	}
@@ -131,6 +132,9 @@ const sha256Size = 32
 type abortNotice struct {
 	Reason   string     `json:"reason"`
 	Culprits []party.ID `json:"culprits,omitempty"`
+	// Confirmed says the sender had sent its confirmation of a keygen or
+	// refresh result before giving up.
+	Confirmed bool `json:"confirmed,omitempty"`
 }
 
 func (n abortNotice) encode() []byte {

@@ -1,0 +1,192 @@
+// Package holder is one key holder's side of the ceremonies: it opens the
+// holder's share from the share store, runs the ceremony engine with it,
+// and stores new shares in two phases (pending until every party confirmed
+// the same result, then active).
+package holder
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/shares"
+	"github.com/taurusgroup/multi-party-sig/pkg/party"
+)
+
+// Holder is a party and the store that keeps its shares.
+type Holder struct {
+	ID    party.ID
+	Store *shares.Store
+	// Now stamps new shares; nil means time.Now.
+	Now func() time.Time
+}
+
+// NewWalletID returns a fresh random wallet ID such as "wal_7hq2mzk4t6a3bx5c".
+func NewWalletID() string {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		panic("holder: crypto/rand failed: " + err.Error())
+	}
+	return "wal_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// Share opens this holder's active share of a wallet and checks it against
+// the metadata it was stored with: a share that decodes to another key,
+// party or configuration is refused, never used.
+func (h *Holder) Share(walletID string) (*ceremony.Share, shares.Meta, error) {
+	stored, err := h.Store.Active(walletID, string(h.ID))
+	if err != nil {
+		return nil, shares.Meta{}, err
+	}
+	defer stored.Wipe()
+	sh, err := ceremony.UnmarshalShare(stored.Secret)
+	if err != nil {
+		return nil, shares.Meta{}, fmt.Errorf("share for %s (party %s, epoch %d) is unreadable: %w", walletID, h.ID, stored.Epoch, err)
+	}
+	m := stored.Meta
+	if !bytes.Equal(sh.PublicKey(), m.PublicKey) || !bytes.Equal(sh.ConfigDigest(), m.ConfigDigest) ||
+		sh.PartyID() != h.ID || string(sh.Scheme()) != m.Scheme {
+		return nil, shares.Meta{}, fmt.Errorf("share for %s (party %s, epoch %d) does not match its stored public key or configuration", walletID, h.ID, m.Epoch)
+	}
+	return sh, m, nil
+}
+
+// Describe builds the descriptor of a sign, presign or refresh ceremony on
+// the holder's current epoch of a wallet. For refresh, parties are all of
+// the wallet's parties whatever is passed.
+func (h *Holder) Describe(kind ceremony.Kind, walletID string, parties []party.ID, digest []byte, deadline time.Time) (*ceremony.Descriptor, error) {
+	_, m, err := h.Share(walletID)
+	if err != nil {
+		return nil, err
+	}
+	if kind == ceremony.KindRefresh {
+		parties = ids(m.Parties)
+	}
+	return &ceremony.Descriptor{ID: ceremony.NewID(), Kind: kind, Scheme: ceremony.Scheme(m.Scheme),
+		WalletID: walletID, Parties: parties, Required: m.Required, Epoch: m.Epoch,
+		ConfigDigest: m.ConfigDigest, Digest: digest, Deadline: deadline}, nil
+}
+
+// Run runs this holder's side of ceremony d over tr. Keygen and refresh
+// store the new share as pending before confirming it, make it active once
+// every party confirmed, and discard it otherwise, so the previous share
+// stays in use.
+func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Transport, progress func(ceremony.Event)) (*ceremony.Result, error) {
+	cfg := ceremony.Config{Self: h.ID, Transport: tr, Progress: progress}
+	epoch := uint64(1)
+	if d.Kind != ceremony.KindKeygen {
+		sh, m, err := h.Share(d.WalletID)
+		if err != nil {
+			return nil, err
+		}
+		if m.Epoch != d.Epoch {
+			return nil, fmt.Errorf("share epoch mismatch: this party holds epoch %d of %s, the ceremony runs on epoch %d", m.Epoch, d.WalletID, d.Epoch)
+		}
+		cfg.Share, epoch = sh, m.Epoch+1
+	}
+	pending := false
+	cfg.BeforeConfirm = func(r *ceremony.Result) error {
+		st, err := h.stored(d.WalletID, epoch, r.Share)
+		if err != nil {
+			return err
+		}
+		defer st.Wipe()
+		if err := h.Store.PutPending(st); err != nil {
+			return err
+		}
+		pending = true
+		return nil
+	}
+	res, err := ceremony.Run(ctx, d, cfg)
+	if pending {
+		err = h.settle(d.WalletID, epoch, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// settle commits or discards the pending share after a keygen or refresh
+// that got as far as the confirmation round (SECURITY.md B9):
+//   - every party confirmed: the new share becomes active;
+//   - the failure leaves the result unsettled (ceremony.Unsettled: some
+//     party may hold every confirmation and have switched already): the
+//     new share stays pending beside the active one until the missing
+//     confirmations are known;
+//   - otherwise (a different confirmation, an abort before confirming,
+//     misbehaviour) no party can hold a full matching set: it is discarded.
+func (h *Holder) settle(walletID string, epoch uint64, err error) error {
+	switch {
+	case err == nil:
+		return h.Store.Commit(walletID, string(h.ID), epoch)
+	case ceremony.Unsettled(err):
+		return &PendingError{WalletID: walletID, Epoch: epoch, Err: err}
+	}
+	if derr := h.Store.Discard(walletID, string(h.ID), epoch); derr != nil {
+		return errors.Join(err, fmt.Errorf("discard pending share: %w", derr))
+	}
+	return err
+}
+
+// PendingError reports a keygen or refresh whose confirmations did not all
+// arrive: the new share is kept pending and the previous one stays active.
+type PendingError struct {
+	WalletID string
+	Epoch    uint64
+	Err      error
+}
+
+func (e *PendingError) Error() string {
+	return fmt.Sprintf("%v; the new share (epoch %d of %s) is kept pending, the previous one stays active", e.Err, e.Epoch, e.WalletID)
+}
+
+// Unwrap returns the ceremony's error.
+func (e *PendingError) Unwrap() error { return e.Err }
+
+// stored converts a new share for the store.
+func (h *Holder) stored(walletID string, epoch uint64, sh *ceremony.Share) (*shares.Share, error) {
+	secret, err := sh.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	var parties []string
+	for _, id := range sh.Parties() {
+		parties = append(parties, string(id))
+	}
+	return &shares.Share{Meta: shares.Meta{WalletID: walletID, PartyID: string(h.ID), Epoch: epoch,
+		Scheme: string(sh.Scheme()), Required: sh.Required(), Parties: parties, PublicKey: sh.PublicKey(),
+		ConfigDigest: sh.ConfigDigest(), CreatedAt: now().UTC()}, Secret: secret}, nil
+}
+
+// Import stores an existing share as the active share of the given epoch
+// (tests and fixtures; a later issue restores backups through it).
+func (h *Holder) Import(walletID string, epoch uint64, sh *ceremony.Share) error {
+	st, err := h.stored(walletID, epoch, sh)
+	if err != nil {
+		return err
+	}
+	defer st.Wipe()
+	if err := h.Store.PutPending(st); err != nil {
+		return err
+	}
+	return h.Store.Commit(walletID, string(h.ID), epoch)
+}
+
+func ids(names []string) []party.ID {
+	out := make([]party.ID, len(names))
+	for i, n := range names {
+		out[i] = party.ID(n)
+	}
+	return out
+}
