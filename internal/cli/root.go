@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paratro/paratro/internal/cli/cmdutil"
+	"github.com/paratro/paratro/internal/cli/demo"
 	"github.com/paratro/paratro/internal/cli/exitcode"
 	"github.com/paratro/paratro/internal/cli/version"
 	"github.com/paratro/paratro/internal/output"
@@ -67,7 +68,7 @@ key never exists anywhere. Every ceremony needs the holders' approval.`,
 	cmdutil.AddQuietFlag(root, &quiet)
 
 	// ---- the command tree: one line per top-level command ----
-	// demo: add(root, groupSetup, demo.NewCmdDemo(f, nil))
+	add(root, groupSetup, demo.NewCmdDemo(f, nil))
 	add(root, noGroup, version.NewCmdVersion(f, nil))
 	add(root, noGroup, newHelpTopic("exit-codes", "Exit statuses and error messages", exitcode.Help))
 	// ---- end of the command tree ----
