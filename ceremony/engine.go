@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
@@ -111,6 +112,7 @@ type session struct {
 	// confirmed is set once this party sends its confirmation.
 	confirmed bool
 
+	sendMu   sync.Mutex // guards sendOpen and closing sendq
 	sendq    chan *Message
 	sendOpen bool
 	sendDone chan struct{}
@@ -155,11 +157,11 @@ func (s *session) run(ctx context.Context) (*Result, error) {
 	defer stop()
 	inbox := s.receive(rctx)
 	go s.sender(rctx)
-	fromHandler, err := s.startHandler(ctx, rctx.Done(), inbox)
+	notes, err := s.startHandler(ctx, rctx.Done(), inbox)
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	res, err := s.protocolLoop(ctx, inbox, fromHandler)
+	res, err := s.protocolLoop(ctx, inbox, notes)
 	if err == nil {
 		err = s.flush(ctx)
 	}
@@ -213,7 +215,13 @@ func (s *session) sender(ctx context.Context) {
 	}
 }
 
+// enqueue queues m for the sender; safe from the drain goroutine.
 func (s *session) enqueue(m *Message) error {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if !s.sendOpen {
+		return &Error{Code: CodeInternal, Reason: "ceremony already ended"}
+	}
 	select {
 	case s.sendq <- m:
 		return nil
@@ -239,6 +247,8 @@ func (s *session) flush(ctx context.Context) error {
 }
 
 func (s *session) closeQueue() {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
 	if s.sendOpen {
 		s.sendOpen = false
 		close(s.sendq)

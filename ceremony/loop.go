@@ -20,9 +20,10 @@ type handlerResult struct {
 
 // startHandler builds the library handler off the loop goroutine (CMP round
 // 1 generates Paillier primes and takes seconds), watching the deadline and
-// buffering early messages meanwhile. It returns the handler's outgoing
-// messages, drained continuously so Accept never blocks (SECURITY.md B5).
-func (s *session) startHandler(ctx context.Context, done <-chan struct{}, inbox <-chan inbound) (<-chan *protocol.Message, error) {
+// buffering early messages meanwhile. The handler's output is drained
+// continuously so Accept never blocks (SECURITY.md B5); the returned
+// channel reports what was sent and closes when the handler is done.
+func (s *session) startHandler(ctx context.Context, done <-chan struct{}, inbox <-chan inbound) (<-chan sentNote, error) {
 	s.setPhase(PhaseComputing)
 	if s.cfg.Presignature != nil {
 		if err := s.cfg.MarkPresignatureUsed(); err != nil {
@@ -62,7 +63,7 @@ func newHandler(start protocol.StartFunc, sid []byte) (h *protocol.MultiHandler,
 
 // adopt takes the new handler: it learns the library's session hash from
 // the first outgoing message, starts the drain and replays early messages.
-func (s *session) adopt(h *protocol.MultiHandler, done <-chan struct{}) (<-chan *protocol.Message, error) {
+func (s *session) adopt(h *protocol.MultiHandler, done <-chan struct{}) (<-chan sentNote, error) {
 	out := h.Listen()
 	var first *protocol.Message
 	select {
@@ -74,28 +75,11 @@ func (s *session) adopt(h *protocol.MultiHandler, done <-chan struct{}) (<-chan 
 		return nil, &Error{Code: CodeInternal, Reason: "the protocol failed in its first round", Err: err}
 	}
 	s.handler, s.ssid, s.phase = h, first.SSID, PhaseWaiting
-	if err := s.outgoing(first); err != nil {
+	if err := s.record(s.send(first)); err != nil {
 		return nil, err
 	}
-	ch := make(chan *protocol.Message, 4*len(s.plan.members)*s.plan.final+16)
-	go func() {
-		defer close(ch)
-		for {
-			select {
-			case m, ok := <-out:
-				if !ok {
-					return
-				}
-				select {
-				case ch <- m:
-				case <-done:
-					return
-				}
-			case <-done:
-				return
-			}
-		}
-	}()
+	notes := make(chan sentNote, cap(s.sendq))
+	go s.drain(out, notes, done)
 	early := s.early
 	s.early = nil
 	for _, m := range early {
@@ -103,11 +87,42 @@ func (s *session) adopt(h *protocol.MultiHandler, done <-chan struct{}) (<-chan 
 			return nil, err
 		}
 	}
-	return ch, nil
+	return notes, nil
+}
+
+// sentNote tells the loop what the drain sent.
+type sentNote struct {
+	round     int
+	broadcast bool
+	skip      bool
+	err       error
+}
+
+// drain empties the handler's output as soon as the library produces it and
+// queues each message for sending at once, so peers are never kept waiting
+// while this party's loop is busy verifying another message; it closes
+// notes when the handler is done.
+func (s *session) drain(out <-chan *protocol.Message, notes chan<- sentNote, done <-chan struct{}) {
+	defer close(notes)
+	for {
+		select {
+		case m, ok := <-out:
+			if !ok {
+				return
+			}
+			select {
+			case notes <- s.send(m):
+			case <-done:
+				return
+			}
+		case <-done:
+			return
+		}
+	}
 }
 
 // protocolLoop runs until the handler finishes or something fails.
-func (s *session) protocolLoop(ctx context.Context, inbox <-chan inbound, fromHandler <-chan *protocol.Message) (*Result, error) {
+func (s *session) protocolLoop(ctx context.Context, inbox <-chan inbound, notes <-chan sentNote) (*Result, error) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -118,11 +133,11 @@ func (s *session) protocolLoop(ctx context.Context, inbox <-chan inbound, fromHa
 			if err := s.handleInbound(in); err != nil {
 				return nil, err
 			}
-		case m, ok := <-fromHandler:
+		case n, ok := <-notes:
 			if !ok {
 				return s.result()
 			}
-			if err := s.outgoing(m); err != nil {
+			if err := s.record(n); err != nil {
 				return nil, err
 			}
 		}
@@ -213,22 +228,29 @@ func panicText(r any) string {
 	return "unexpected panic"
 }
 
-// outgoing queues one message from the library for sending.
-func (s *session) outgoing(pm *protocol.Message) error {
+// send encodes one message from the library and queues it for sending.
+// It runs on the drain goroutine (and once on the loop, for the first).
+func (s *session) send(pm *protocol.Message) sentNote {
 	if pm.RoundNumber == 0 {
-		return nil // the library's own abort notice; fail() sends ours
+		return sentNote{skip: true} // the library's own abort notice; fail() sends ours
 	}
 	data, err := pm.MarshalBinary()
 	if err != nil {
-		return &Error{Code: CodeInternal, Reason: "could not encode a message", Err: err}
+		return sentNote{err: &Error{Code: CodeInternal, Reason: "could not encode a message", Err: err}}
 	}
 	r := int(pm.RoundNumber)
-	if err := s.enqueue(&Message{SessionID: s.sid, Type: TypeProtocol, From: s.cfg.Self, To: pm.To, Round: r, Payload: data}); err != nil {
-		return err
+	m := &Message{SessionID: s.sid, Type: TypeProtocol, From: s.cfg.Self, To: pm.To, Round: r, Payload: data}
+	return sentNote{round: r, broadcast: pm.Broadcast, err: s.enqueue(m)}
+}
+
+// record notes a sent message for progress and the waiting list.
+func (s *session) record(n sentNote) error {
+	if n.err != nil || n.skip {
+		return n.err
 	}
-	s.sent[r] |= kindOf(pm.Broadcast)
-	if r > s.round {
-		s.round = r
+	s.sent[n.round] |= kindOf(n.broadcast)
+	if n.round > s.round {
+		s.round = n.round
 	}
 	s.emit()
 	return nil

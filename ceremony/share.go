@@ -94,11 +94,20 @@ func (s *Share) ConfigDigest() []byte {
 	return h.Sum(nil)
 }
 
-// ecdsaConfig returns the CMP configuration.
-func (s *Share) ecdsaConfig() *cmp.Config { return s.cmp }
-
-// schnorrConfig returns the FROST configuration.
-func (s *Share) schnorrConfig() *frost.TaprootConfig { return s.frost }
+// LibraryConfig returns a private copy of the threshold library's
+// configuration: a *cmp.Config for ECDSA, a *frost.TaprootConfig for
+// Schnorr. It is for callers that drive the library directly (benchmarks,
+// tools); it is secret key material.
+func (s *Share) LibraryConfig() (any, error) {
+	c, err := s.clone()
+	if err != nil {
+		return nil, err
+	}
+	if c.cmp != nil {
+		return c.cmp, nil
+	}
+	return c.frost, nil
+}
 
 // shareFormat tags the serialised form.
 const shareFormat = 1
