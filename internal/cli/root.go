@@ -48,8 +48,11 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Long: `paratro is the command line for people who hold key shares of MPC
 (threshold) wallets. Each holder runs their own share party; parties meet
 over a relay to create wallets, sign and rotate keys, and the full private
-key never exists anywhere. Every ceremony needs the holders' approval.`,
-		Example: `  $ paratro version
+key never exists anywhere.
+
+Start with "paratro demo": a wallet's whole life, on this machine.`,
+		Example: `  $ paratro demo
+  $ paratro version
   $ paratro help exit-codes
   $ source <(paratro completion bash)`,
 		SilenceErrors: true,

@@ -1,0 +1,42 @@
+# paratro: `make demo` runs the whole lifecycle locally, `make test` runs
+# every test (installing what it needs besides Go). See README.md.
+
+GO ?= go
+
+.PHONY: demo test build bench docs fixtures race goreleaser-check
+
+## demo: build paratro and run `paratro demo` (2-of-3 ECDSA and Schnorr wallets)
+demo: build
+	./bin/paratro demo
+
+## build: build ./bin/paratro
+build:
+	$(GO) build -o bin/paratro ./cmd/paratro
+
+## test: vet, the whole Go suite, the real OS-keyring test and the independent demo check
+test:
+	sh scripts/setup-test-tools.sh
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+	sh scripts/test-real-keyring.sh
+	sh scripts/verify-demo.sh
+
+## race: the fast tests (-short) under the race detector
+race:
+	$(GO) test -count=1 -race -short ./...
+
+## bench: engine vs bare threshold library, as ratios (a few minutes)
+bench:
+	sh scripts/bench.sh
+
+## docs: regenerate man/ and completions/ after changing a command
+docs:
+	sh scripts/gen-docs.sh
+
+## fixtures: regenerate the TEST-ONLY fixture shares
+fixtures:
+	sh scripts/gen-fixtures.sh
+
+## goreleaser-check: validate goreleaser.yaml with goreleaser v2.16.0
+goreleaser-check:
+	sh scripts/goreleaser-check.sh
