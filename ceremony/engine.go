@@ -255,13 +255,15 @@ func (s *session) closeQueue() {
 	}
 }
 
-// fail tells the other parties this party gives up (unless it was told so
-// itself, or never started) and returns err.
+// fail tells the other parties this party gives up and returns err. It
+// does so even when another party's abort is the cause: that abort may not
+// have reached everyone (its sender may have died mid-broadcast), and each
+// party sends at most one notice per ceremony.
 func (s *session) fail(err error) error {
 	s.closeQueue()
 	var e *Error
-	if errors.As(err, &e) && (e.Code == CodeAborted || e.Code == CodeInvalid) {
-		return err
+	if errors.As(err, &e) && e.Code == CodeInvalid {
+		return err // nothing was started
 	}
 	notice := abortNotice{Reason: err.Error(), Confirmed: s.confirmed}
 	if e != nil {

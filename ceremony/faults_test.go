@@ -338,3 +338,29 @@ func TestProgressReportsRoundsAndWhoIsAwaited(t *testing.T) {
 		t.Fatalf("phases seen: %v", seen)
 	}
 }
+
+func TestAnAbortThatReachesSomePartiesReachesAll(t *testing.T) {
+	// carol's abort reaches alice only; alice must pass the news on, or bob
+	// would wait for the deadline.
+	d := ceremonytest.Keygen(ceremony.SchemeSchnorr, 2, ceremonytest.FixtureParties...)
+	net := ceremony.NewMemoryNetwork(d.Parties...)
+	net.SetIntercept(func(to party.ID, m *ceremony.Message) []*ceremony.Message {
+		if m.From == "carol" && m.Type == ceremony.TypeProtocol && m.Round == 2 {
+			if to == "alice" {
+				m.Type, m.Round, m.Payload = ceremony.TypeAbort, 0, []byte(`{"reason":"vault lost power"}`)
+				return []*ceremony.Message{m}
+			}
+			return nil
+		}
+		return []*ceremony.Message{m}
+	})
+	d.Deadline = time.Now().Add(time.Minute)
+	began := time.Now()
+	out := ceremonytest.Run(ctx, d, net, d.Parties, nil)
+	if el := time.Since(began); el > 10*time.Second {
+		t.Fatalf("took %s: bob waited for the deadline", el)
+	}
+	if err := out["bob"].Err; !errors.Is(err, ceremony.ErrAborted) || !strings.Contains(err.Error(), "vault lost power") {
+		t.Fatalf("bob: got %v, want the abort relayed by alice", err)
+	}
+}
