@@ -15,12 +15,19 @@ FROST_N=${FROST_N:-300}   # FROST signs per round (about 2 ms each)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-run() { # name iterations
-	go test -run '^$' -bench "^$1\$" -benchtime "$2x" -count "$COUNT" ./ceremony/ | tee -a "$out" >&2
+run() { # name iterations: one engine+library pair
+	go test -run '^$' -bench "^$1\$" -benchtime "$2x" -count 1 ./ceremony/ | tee -a "$out" >&2
 }
-run BenchmarkSignECDSA "$SIGN_N"
-run BenchmarkRefreshECDSA "$REFRESH_N"
-run BenchmarkSignSchnorr "$FROST_N"
+# Rounds alternate engine and library, so drift in the machine's speed
+# falls on both sides alike (go test -count would run one side's repeats
+# back to back).
+i=0
+while [ "$i" -lt "$COUNT" ]; do
+	run BenchmarkSignECDSA "$SIGN_N"
+	run BenchmarkRefreshECDSA "$REFRESH_N"
+	run BenchmarkSignSchnorr "$FROST_N"
+	i=$((i + 1))
+done
 
 echo
 awk '

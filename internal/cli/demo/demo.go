@@ -58,7 +58,9 @@ the end unless --dir is given. The keys are throwaway: never fund them.
 
 Progress goes to stderr; the results go to stdout, as a table or, with
 --output json, as an object whose signature entries each carry digest,
-signature, address and public_key.`,
+signature, address and public_key. ECDSA signatures are r || s || v in hex,
+with s in the low half of the order and v the recovery ID (0 or 1);
+Schnorr signatures are 64-byte BIP-340 signatures.`,
 		Example: `  $ paratro demo
   $ paratro demo --scheme schnorr
   $ paratro demo --threshold 3-of-5 --dir ./demo-homes
@@ -84,7 +86,7 @@ signature, address and public_key.`,
 	}
 	cmd.Flags().StringVar(&scheme, "scheme", "both", "signature scheme: ecdsa, schnorr or both")
 	cmd.Flags().StringVar(&threshold, "threshold", "2-of-3", "signers needed of how many holders, e.g. 3-of-5")
-	cmd.Flags().StringVar(&opts.Dir, "dir", "", "keep the holders' home directories in `DIR` (default: a temporary directory, removed)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", "keep the holders' home directories in `DIR`, which must be new or empty (default: a temporary directory, removed)")
 	_ = cmd.RegisterFlagCompletionFunc("scheme", cobra.FixedCompletions([]string{"both", "ecdsa", "schnorr"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -137,10 +139,13 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 func homes(dir string) (string, func(), error) {
 	if dir != "" {
 		abs, err := filepath.Abs(dir)
-		if err == nil {
-			err = os.MkdirAll(abs, 0o700)
-		}
 		if err != nil {
+			return "", nil, fmt.Errorf("--dir: %w", err)
+		}
+		if entries, err := os.ReadDir(abs); err == nil && len(entries) > 0 {
+			return "", nil, cmdutil.FlagErrorf("--dir %s is not empty: every demo run makes new holders with new keyrings; remove it or choose a new directory", dir)
+		}
+		if err := os.MkdirAll(abs, 0o700); err != nil {
 			return "", nil, fmt.Errorf("create --dir: %w", err)
 		}
 		return abs, func() {}, nil
