@@ -364,3 +364,27 @@ func TestAnAbortThatReachesSomePartiesReachesAll(t *testing.T) {
 		t.Fatalf("bob: got %v, want the abort relayed by alice", err)
 	}
 }
+
+func TestTheLibrarysOwnCulpritIsSurfaced(t *testing.T) {
+	// A well-formed but wrong FROST response z_i passes every pre-check;
+	// the library's verification catches it and names carol (release
+	// case 13): the error must carry that culprit, and no signature.
+	shares := ceremonytest.SchnorrShares(t)
+	d := ceremonytest.Sign(shares, ceremonytest.Digest("bad z"), ceremonytest.FixtureParties...)
+	net := ceremony.NewMemoryNetwork(d.Parties...)
+	wrong := make([]byte, 32)
+	wrong[31] = 7
+	net.SetIntercept(ceremonytest.Tamper("carol", 3, true, func(pm *protocol.Message) {
+		ceremonytest.SetField(pm, "Z_i", ceremonytest.Bytes(wrong))
+	}))
+	out := ceremonytest.Run(ctx, d, net, d.Parties, func(id party.ID, c *ceremony.Config) { c.Share = shares[id] })
+	requireBlamed(t, out, "carol", "alice", "bob")
+	for _, id := range []party.ID{"alice", "bob"} {
+		if out[id].Result != nil {
+			t.Fatalf("%s produced a result", id)
+		}
+	}
+	if !contains(out["alice"].Err, "failed to verify") && !contains(out["bob"].Err, "failed to verify") {
+		t.Fatalf("the library's reason is missing: %v / %v", out["alice"].Err, out["bob"].Err)
+	}
+}
