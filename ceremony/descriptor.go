@@ -188,10 +188,7 @@ func (d *Descriptor) validateKind() error {
 	default:
 		return fmt.Errorf("unknown ceremony kind %q", d.Kind)
 	}
-	if err := d.validateInputs(); err != nil {
-		return err
-	}
-	return nil
+	return d.validateInputs()
 }
 
 func (d *Descriptor) validateInputs() error {

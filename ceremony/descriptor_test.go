@@ -2,6 +2,7 @@ package ceremony_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -80,8 +81,8 @@ func manyIDs(n int) []party.ID {
 
 type countingTransport struct{ sent *int }
 
-func (c countingTransport) Send(_ ctx_, _ *ceremony.Message) error { *c.sent++; return nil }
-func (c countingTransport) Receive(x ctx_) (*ceremony.Message, error) {
+func (c countingTransport) Send(context.Context, *ceremony.Message) error { *c.sent++; return nil }
+func (c countingTransport) Receive(x context.Context) (*ceremony.Message, error) {
 	<-x.Done()
 	return nil, x.Err()
 }

@@ -141,13 +141,18 @@ type slotKey struct {
 	broadcast bool
 }
 
+// queueSize bounds the messages one party exchanges in a ceremony: the
+// send queue, the drain's reports, and messages buffered before the
+// handler exists (more than that from peers is misbehaviour).
+func queueSize(p *plan) int { return 4*len(p.members)*p.final + 16 }
+
 func newSession(d *Descriptor, cfg Config, p *plan) *session {
 	others := slices.DeleteFunc(slices.Clone(p.members), func(id party.ID) bool { return id == cfg.Self })
 	return &session{
 		d: d, cfg: cfg, plan: p, sid: d.SessionID(), others: others, began: time.Now(),
 		round: 1, sent: map[int]kinds{}, got: map[int]map[party.ID]kinds{},
 		seen: map[slotKey][32]byte{}, confirm: map[party.ID][]byte{},
-		sendq:    make(chan *Message, 4*len(p.members)*p.final+16),
+		sendq:    make(chan *Message, queueSize(p)),
 		sendOpen: true, sendDone: make(chan struct{}), sendErr: make(chan error, 1),
 	}
 }
@@ -271,6 +276,7 @@ func (s *session) fail(err error) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	// Best effort: the ceremony has already failed, and err says why.
 	_ = s.cfg.Transport.Send(ctx, &Message{SessionID: s.sid, Type: TypeAbort, From: s.cfg.Self, Payload: notice.encode()})
 	return err
 }

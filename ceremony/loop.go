@@ -78,7 +78,7 @@ func (s *session) adopt(h *protocol.MultiHandler, done <-chan struct{}) (<-chan 
 	if err := s.record(s.send(first)); err != nil {
 		return nil, err
 	}
-	notes := make(chan sentNote, cap(s.sendq))
+	notes := make(chan sentNote, queueSize(s.plan))
 	go s.drain(out, notes, done)
 	early := s.early
 	s.early = nil
@@ -164,7 +164,7 @@ func (s *session) handleInbound(in inbound) error {
 		return s.storeConfirm(m)
 	case TypeProtocol:
 		if s.handler == nil {
-			if len(s.early) >= cap(s.sendq) {
+			if len(s.early) >= queueSize(s.plan) {
 				return s.misbehaviour(m.From, 0, "too many messages")
 			}
 			s.early = append(s.early, m)

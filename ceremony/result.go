@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/taurusgroup/multi-party-sig/pkg/ecdsa"
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
@@ -48,7 +49,7 @@ func (s *session) newShare(res *Result, sh *Share) error {
 	if err := sh.check(); err != nil {
 		return err
 	}
-	if sh.Required() != s.d.Required || !equalIDs(sh.Parties(), s.plan.members) {
+	if sh.Required() != s.d.Required || !slices.Equal(sh.Parties(), s.plan.members) {
 		return fmt.Errorf("new share does not match the ceremony's parties or threshold")
 	}
 	if s.d.Kind == KindRefresh && !bytes.Equal(sh.PublicKey(), s.cfg.Share.PublicKey()) {
@@ -157,15 +158,4 @@ func decodeAbortNotice(b []byte) abortNotice {
 		n.Culprits = n.Culprits[:MaxParties]
 	}
 	return n
-}
-
-func equalIDs(a, b []party.ID) bool {
-	return len(a) == len(b) && func() bool {
-		for i := range a {
-			if a[i] != b[i] {
-				return false
-			}
-		}
-		return true
-	}()
 }

@@ -81,7 +81,7 @@ func (s *Share) ConfigDigest() []byte {
 	h := sha256.New()
 	h.Write([]byte("paratro/v1/config\x00" + string(s.scheme) + "\x00"))
 	if s.cmp != nil {
-		_, _ = s.cmp.WriteTo(h)
+		_, _ = s.cmp.WriteTo(h) // writing to a hash cannot fail
 	} else {
 		fmt.Fprintf(h, "t=%d\x00", s.frost.Threshold)
 		for _, id := range s.Parties() {

@@ -2,7 +2,6 @@ package ceremony_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,8 +11,6 @@ import (
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/ceremony/ceremonytest"
 )
-
-type ctx_ = context.Context
 
 func TestSharesSurviveSerialisation(t *testing.T) {
 	for _, scheme := range []ceremony.Scheme{ceremony.SchemeECDSA, ceremony.SchemeSchnorr} {

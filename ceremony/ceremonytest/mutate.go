@@ -15,8 +15,8 @@ type Intercept = func(to party.ID, m *ceremony.Message) []*ceremony.Message
 
 // Tamper returns an intercept that lets f rewrite the library message inside
 // every protocol message `from` sends in `round` (broadcast or
-// point-to-point as asked), as a malicious sender would. f's error fails
-// loudly through panic: it is a bug in the test.
+// point-to-point as asked), as a malicious sender would. A message that
+// cannot be decoded panics: it is a bug in the test.
 func Tamper(from party.ID, round int, broadcast bool, f func(pm *protocol.Message)) Intercept {
 	return func(to party.ID, m *ceremony.Message) []*ceremony.Message {
 		if m.From != from || m.Type != ceremony.TypeProtocol || m.Round != round || m.Broadcast() != broadcast {

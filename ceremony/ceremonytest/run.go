@@ -71,14 +71,14 @@ func Sign(shares map[party.ID]*ceremony.Share, digest []byte, signers ...party.I
 
 // Refresh describes a refresh of the wallet the shares belong to.
 func Refresh(shares map[party.ID]*ceremony.Share) *ceremony.Descriptor {
-	var any *ceremony.Share
+	var sh *ceremony.Share
 	for _, s := range shares {
-		any = s
+		sh = s
 		break
 	}
-	return &ceremony.Descriptor{ID: ceremony.NewID(), Kind: ceremony.KindRefresh, Scheme: any.Scheme(),
-		WalletID: "wal_test", Parties: any.Parties(), Required: any.Required(), Epoch: 1,
-		ConfigDigest: any.ConfigDigest(), Deadline: time.Now().Add(DefaultTimeout)}
+	return &ceremony.Descriptor{ID: ceremony.NewID(), Kind: ceremony.KindRefresh, Scheme: sh.Scheme(),
+		WalletID: "wal_test", Parties: sh.Parties(), Required: sh.Required(), Epoch: 1,
+		ConfigDigest: sh.ConfigDigest(), Deadline: time.Now().Add(DefaultTimeout)}
 }
 
 // Digest returns the SHA-256 of text, a convenient message digest.

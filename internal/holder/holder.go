@@ -60,11 +60,15 @@ func (h *Holder) Share(walletID string) (*ceremony.Share, shares.Meta, error) {
 // Describe builds the descriptor of a sign, presign or refresh ceremony on
 // the holder's current epoch of a wallet. For refresh, parties are all of
 // the wallet's parties whatever is passed.
+//
+// It reads only the share's stored metadata; Run opens and checks the share.
 func (h *Holder) Describe(kind ceremony.Kind, walletID string, parties []party.ID, digest []byte, deadline time.Time) (*ceremony.Descriptor, error) {
-	_, m, err := h.Share(walletID)
+	stored, err := h.Store.Active(walletID, string(h.ID))
 	if err != nil {
 		return nil, err
 	}
+	stored.Wipe()
+	m := stored.Meta
 	if kind == ceremony.KindRefresh {
 		parties = ids(m.Parties)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -78,7 +79,7 @@ func epochs(t *testing.T, h *holder.Holder) string {
 	}
 	var s []string
 	for _, e := range list {
-		s = append(s, strings.Join([]string{string(rune('0' + e.Epoch)), string(e.State)}, ":"))
+		s = append(s, fmt.Sprintf("%d:%s", e.Epoch, e.State))
 	}
 	return strings.Join(s, " ")
 }

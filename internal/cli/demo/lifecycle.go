@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/paratro/paratro/ceremony"
@@ -183,11 +185,5 @@ func verify(s ceremony.Scheme, address string, publicKey, digest, sig []byte) (s
 }
 
 func sortedKeys(m map[party.ID][]byte) []party.ID {
-	var out []party.ID
-	for _, id := range partyNames {
-		if _, ok := m[id]; ok {
-			out = append(out, id)
-		}
-	}
-	return out
+	return slices.Sorted(maps.Keys(m))
 }
