@@ -1,0 +1,234 @@
+package relay
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/paratro/paratro/internal/identity"
+)
+
+// Server is the relay's HTTP API over a Store. It is an http.Handler; Serve
+// runs it on a listener, tests run it under httptest.
+type Server struct {
+	cfg   Config
+	store *Store
+	log   *slog.Logger
+	auth  *authenticator
+	rate  *rateLimiter
+	hub   *hub
+	mux   *http.ServeMux
+
+	stopping chan struct{} // closed by Close: long-polls end at once
+	stopOnce sync.Once
+}
+
+// NewServer returns the API over st, configured by cfg (zero limits take
+// their defaults). Requests signed before this call are refused, so none
+// captured before a restart can be replayed after it.
+func NewServer(st *Store, cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg: cfg, store: st, log: cfg.Logger,
+		auth:     newAuthenticator(cfg.Now, cfg.ClockSkew),
+		rate:     newRateLimiter(cfg.Rate, cfg.Burst),
+		hub:      newHub(),
+		mux:      http.NewServeMux(),
+		stopping: make(chan struct{}),
+	}
+	s.routes()
+	return s
+}
+
+// routes is the whole API.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("PUT /v1/identities/self", s.v1(s.register, false))
+	s.mux.Handle("GET /v1/identities", s.v1(s.roster, true))
+	s.mux.Handle("POST /v1/ceremonies", s.v1(s.createCeremony, true))
+	s.mux.Handle("GET /v1/ceremonies/{id}", s.v1(s.getCeremony, true))
+	s.mux.Handle("POST /v1/ceremonies/{id}/messages", s.v1(s.postMessage, true))
+	s.mux.Handle("GET /v1/ceremonies/{id}/messages", s.v1(s.listMessages, true))
+	s.mux.Handle("GET /v1/inbox", s.v1(s.inbox, true))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &apiError{status: http.StatusNotFound, code: "not_found",
+			msg: "no such endpoint: " + r.Method + " " + r.URL.Path})
+	})
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Close ends every long-poll at once (with 503, which the client retries)
+// and makes new ones return without waiting. Call it before
+// http.Server.Shutdown, which otherwise waits for them. It does not close
+// the store.
+func (s *Server) Close() { s.stopOnce.Do(func() { close(s.stopping) }) }
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// call is an authenticated request.
+type call struct {
+	key        ed25519.PublicKey
+	caller     identity.Public // the registered identity of key, if registered
+	registered bool
+	body       []byte
+}
+
+// fp is the caller's fingerprint ("" if unregistered).
+func (c *call) fp() string {
+	if !c.registered {
+		return ""
+	}
+	return c.caller.Fingerprint()
+}
+
+// apiError is a refusal sent as {"error": code, "message": msg}.
+type apiError struct {
+	status     int
+	code, msg  string
+	retryAfter time.Duration // sets Retry-After when positive
+	seq        uint64        // the stored message an equivocation conflicts with
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+// errorBody is the JSON of every error response.
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+	Seq     uint64 `json:"seq,omitempty"`
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, c *call) error
+
+// v1 wraps an API handler: it reads the body (capped), checks the request
+// signature, the caller's rate and, when needRegistered, that the caller
+// is on the roster; it logs the request at Debug and refusals at Warn.
+func (s *Server) v1(h handler, needRegistered bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		c, err := s.authenticate(rec, r, needRegistered)
+		if err == nil {
+			err = h(rec, r, c)
+		}
+		if err != nil {
+			s.fail(rec, r, c, err)
+		}
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"identity", c.fp(), "duration_ms", float64(time.Since(began).Microseconds())/1000)
+	})
+}
+
+// authenticate reads the body and establishes who sent the request. The
+// returned call is never nil.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, needRegistered bool) (*call, error) {
+	c := &call{}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return c, &apiError{status: http.StatusRequestEntityTooLarge, code: "too_large",
+			msg: fmt.Sprintf("request body is over the relay's %d-byte limit", s.cfg.MaxBody)}
+	}
+	if err != nil {
+		return c, &apiError{status: http.StatusBadRequest, code: "bad_request", msg: "cannot read request body"}
+	}
+	c.body = body
+	key, err := s.auth.verify(r, body)
+	if err != nil {
+		return c, s.authFailure(err)
+	}
+	c.key = key
+	if ok, wait := s.rate.allow(string(key), s.cfg.Now()); !ok {
+		return c, &apiError{status: http.StatusTooManyRequests, code: "rate_limited",
+			msg: "too many requests from this identity: slow down", retryAfter: wait}
+	}
+	if c.caller, c.registered, err = s.store.identityByKey(key); err != nil {
+		return c, err
+	}
+	if needRegistered && !c.registered {
+		return c, &apiError{status: http.StatusForbidden, code: "register_first",
+			msg: "register first: run paratro party run"}
+	}
+	return c, nil
+}
+
+// authFailure turns a refused signature into its API error.
+func (s *Server) authFailure(err error) error {
+	var ae *authError
+	if errors.As(err, &ae) {
+		return &apiError{status: http.StatusUnauthorized, code: ae.code, msg: ae.msg}
+	}
+	if errors.Is(err, errNonceCacheFull) {
+		return &apiError{status: http.StatusServiceUnavailable, code: "busy",
+			msg: "relay is overloaded: try again shortly", retryAfter: time.Second}
+	}
+	return err
+}
+
+// fail writes err: an *apiError as itself, anything else as a 500 that is
+// logged here and not shown to the caller.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "identity", c.fp(), "err", err)
+		ae = &apiError{status: http.StatusInternalServerError, code: "internal", msg: "relay internal error: see the relay's log"}
+	} else if ae.status == http.StatusUnauthorized || ae.status == http.StatusTooManyRequests ||
+		ae.status == http.StatusRequestEntityTooLarge || ae.code == "register_first" {
+		s.log.Warn("request refused", "method", r.Method, "path", r.URL.Path, "status", ae.status,
+			"reason", ae.code, "identity", c.fp(), "key", hex.EncodeToString(c.key), "remote", r.RemoteAddr)
+	}
+	writeError(w, ae)
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
+	}
+	writeJSON(w, e.status, errorBody{Error: e.code, Message: e.msg, Seq: e.seq})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal","message":"cannot encode response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// decodeBody reads the JSON request body into v.
+func decodeBody(c *call, v any) error {
+	if err := json.Unmarshal(c.body, v); err != nil {
+		return &apiError{status: http.StatusBadRequest, code: "bad_request", msg: "invalid JSON body: " + err.Error()}
+	}
+	return nil
+}
+
+// statusRecorder remembers the status written, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
