@@ -147,11 +147,13 @@ func newNonceCache(max int) *nonceCache {
 	return &nonceCache{max: max, seen: make(map[string]time.Time), gcEvery: 5 * time.Second}
 }
 
-// add records nonce until expiry, or fails if it is already known.
+// add records nonce until expiry, or fails if it is already known. Expired
+// nonces are swept every gcEvery; a cache that is full until the next
+// sweep refuses new nonces (the relay answers 503, clients retry).
 func (c *nonceCache) add(nonce string, expiry, now time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if now.After(c.nextGC) || len(c.seen) >= c.max {
+	if now.After(c.nextGC) {
 		for n, exp := range c.seen {
 			if now.After(exp) {
 				delete(c.seen, n)

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -102,5 +103,26 @@ func TestTheClientRetriesARequestSignedJustBeforeARestart(t *testing.T) {
 	}
 	if _, err := c.Roster(ctx(t)); err != nil {
 		t.Fatalf("a client 300 ms behind a relay started just now: %v", err)
+	}
+}
+
+func TestTheNonceCacheForgetsExpiredNoncesAndIsBounded(t *testing.T) {
+	c := newNonceCache(2)
+	t0 := time.Unix(1000, 0)
+	if err := c.add("a", t0.Add(time.Minute), t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.add("a", t0.Add(time.Minute), t0); err == nil {
+		t.Fatal("a nonce was accepted twice")
+	}
+	if err := c.add("b", t0.Add(time.Minute), t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.add("c", t0.Add(time.Minute), t0); !errors.Is(err, errNonceCacheFull) {
+		t.Fatalf("third nonce in a cache of two: %v", err)
+	}
+	later := t0.Add(2 * time.Minute)
+	if err := c.add("a", later.Add(time.Minute), later); err != nil {
+		t.Fatalf("after expiry: %v", err)
 	}
 }
