@@ -73,7 +73,7 @@ type authenticator struct {
 
 func newAuthenticator(now func() time.Time, skew time.Duration) *authenticator {
 	return &authenticator{now: now, skew: skew, started: now().UnixMilli(),
-		nonces: newNonceCache(defaultMaxNonces)}
+		nonces: newNonceCache(maxNonces)}
 }
 
 // verify checks the headers of r against body and returns the caller's

@@ -140,7 +140,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, c *call) e
 	var out []Message
 	err = s.longPoll(r, ceremonyTopic(rec.ID), wait, func() (bool, error) {
 		var err error
-		out, after, err = s.store.messages(rec.ID, after, visible, defaultMaxBatchMessages, defaultMaxBatchBytes)
+		out, after, err = s.store.messages(rec.ID, after, visible, maxBatchMessages, maxBatchBytes)
 		return len(out) > 0, err
 	})
 	if err != nil {
@@ -169,7 +169,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, c *call) error {
 	var out []InboxItem
 	err = s.longPoll(r, inboxTopic(c.fp()), wait, func() (bool, error) {
 		var err error
-		out, err = s.store.inbox(c.fp(), after, defaultMaxBatchMessages)
+		out, err = s.store.inbox(c.fp(), after, maxBatchMessages)
 		return len(out) > 0, err
 	})
 	if err != nil {

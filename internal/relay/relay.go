@@ -20,21 +20,24 @@ import (
 
 // Defaults of Config's limits.
 const (
-	DefaultListen             = "127.0.0.1:8700"
-	DefaultMaxBody            = 2 << 20  // bytes of one request body
-	DefaultMaxRequest         = 64 << 10 // bytes of a ceremony's opaque request
-	DefaultMaxMessages        = 2000     // messages in one ceremony's log
-	DefaultMaxOpenCeremonies  = 64       // ceremonies one identity has open (deadline not passed)
-	DefaultMaxCeremonyTTL     = 7 * 24 * time.Hour
-	DefaultRate               = 100 // requests per second per identity, sustained
-	DefaultBurst              = 400 // requests per identity in a burst
-	DefaultClockSkew          = 60 * time.Second
-	DefaultMaxWait            = 30 * time.Second
-	DefaultShutdownTimeout    = 5 * time.Second
-	defaultMaxBatchBytes      = 4 << 20 // data bytes in one messages response (at least one message is always sent)
-	defaultMaxBatchMessages   = 500
-	defaultMaxNonces          = 1 << 20
-	defaultMaxEvidencePerCere = 64
+	DefaultListen            = "127.0.0.1:8700"
+	DefaultMaxBody           = 2 << 20  // bytes of one request body
+	DefaultMaxRequest        = 64 << 10 // bytes of a ceremony's opaque request
+	DefaultMaxMessages       = 2000     // messages in one ceremony's log
+	DefaultMaxOpenCeremonies = 64       // ceremonies one identity has open (deadline not passed)
+	DefaultMaxCeremonyTTL    = 7 * 24 * time.Hour
+	DefaultRate              = 100 // requests per second per identity, sustained
+	DefaultBurst             = 400 // requests per identity in a burst
+	DefaultClockSkew         = 60 * time.Second
+	DefaultMaxWait           = 30 * time.Second
+	DefaultShutdownTimeout   = 5 * time.Second
+)
+
+// Fixed limits.
+const (
+	maxBatchBytes    = 4 << 20 // data bytes in one messages response (one message is always sent, whatever its size)
+	maxBatchMessages = 500     // messages or inbox items in one response
+	maxNonces        = 1 << 20 // nonces remembered at once (a minute's worth of requests)
 )
 
 // Config is how a relay runs. The zero value of every limit means its

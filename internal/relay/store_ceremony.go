@@ -77,7 +77,7 @@ func controlSlot(from string, data []byte) slot {
 
 // maxEvidence bounds the evidence kept per ceremony against a sender that
 // equivocates on purpose to fill the disk.
-const maxEvidence = defaultMaxEvidencePerCere
+const maxEvidence = 64
 
 // createCeremony stores c and tells every member but the initiator in its
 // inbox. When the ceremony exists with the same content it returns the
