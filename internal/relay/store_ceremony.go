@@ -174,13 +174,12 @@ func putCeremony(tx *bolt.Tx, c Ceremony) error {
 	return putJSON(b, keyMeta, c)
 }
 
-// notifyMembers appends an inbox item for c to each member but the initiator.
+// notifyMembers appends an inbox item for c to each member, the initiator
+// included: its own party process (a separate client with the same
+// identity) may be one of the parties.
 func notifyMembers(tx *bolt.Tx, c Ceremony) error {
 	for _, m := range c.Members {
 		fp := m.Fingerprint()
-		if fp == c.Initiator {
-			continue
-		}
 		box, err := tx.Bucket(bucketInboxes).CreateBucketIfNotExists([]byte(fp))
 		if err != nil {
 			return err
