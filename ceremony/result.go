@@ -159,3 +159,23 @@ func decodeAbortNotice(b []byte) abortNotice {
 	}
 	return n
 }
+
+// AbortMessage is the abort notice a party sends for ceremony d when it
+// gives up outside Run: after a restart, a party cannot resume a ceremony
+// (the library keeps round state in memory only), so it tells the others at
+// once instead of leaving them to wait for the deadline. confirmed says the
+// party may have sent its confirmation of a keygen or refresh result before
+// it stopped (it holds the new share as pending): the others then keep
+// theirs pending rather than discard it.
+func AbortMessage(d *Descriptor, self party.ID, reason string, confirmed bool) *Message {
+	n := abortNotice{Reason: reason, Confirmed: confirmed}
+	return &Message{SessionID: d.SessionID(), Type: TypeAbort, From: self, Payload: n.encode()}
+}
+
+// ConfirmationDigest is what every party of keygen or refresh ceremony d
+// confirms (the payload of its TypeConfirm message) for a result with the
+// given public configuration digest and public key. A party that kept a
+// new share pending compares the confirmations it later finds against it.
+func ConfirmationDigest(d *Descriptor, configDigest, publicKey []byte) []byte {
+	return confirmationDigest(d.SessionID(), configDigest, publicKey)
+}

@@ -13,8 +13,9 @@ import (
 // FileName is the public identity file in a paratro home.
 const FileName = "identity.json"
 
-// keyringName is the keyring entry holding the identity's secret form.
-const keyringName = "identity"
+// keyringName is the keyring entry holding the secret form of the identity
+// with fingerprint fp: unique even when several homes share one OS keyring.
+func keyringName(fp string) string { return "identity/" + fp }
 
 // ErrNoIdentity means the home has no identity yet.
 var ErrNoIdentity = errors.New("no identity in this home")
@@ -34,7 +35,7 @@ func Save(home string, kr shares.Keyring, id *Identity) error {
 	}
 	secret := id.Secret()
 	defer clear(secret)
-	if err := kr.Set(keyringName, secret); err != nil {
+	if err := kr.Set(keyringName(id.Fingerprint()), secret); err != nil {
 		return fmt.Errorf("store identity key in the keyring (%s): %w", kr.Describe(), err)
 	}
 	b, err := json.MarshalIndent(id.Public, "", "  ")
@@ -67,7 +68,7 @@ func Load(home string, kr shares.Keyring) (*Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, err := kr.Get(keyringName)
+	secret, err := kr.Get(keyringName(pub.Fingerprint()))
 	if err != nil {
 		return nil, fmt.Errorf("identity key of %s not found in the keyring (%s): %w", pub.Name, kr.Describe(), err)
 	}

@@ -1,0 +1,204 @@
+package coord
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/chain/bitcoin"
+	"github.com/paratro/paratro/internal/holder"
+	"github.com/paratro/paratro/internal/home"
+	"github.com/paratro/paratro/internal/identity"
+	"github.com/paratro/paratro/internal/relay"
+	"github.com/paratro/paratro/shares/sharestest"
+)
+
+type rig struct {
+	t       *testing.T
+	url     string
+	homes   []*home.Home
+	cancels []context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	events  []Event
+}
+
+func newRig(t *testing.T, names ...string) *rig {
+	t.Helper()
+	st, err := relay.OpenStore(filepath.Join(t.TempDir(), "relay"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := relay.NewServer(st, relay.Config{})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() { srv.Close(); ts.Close(); st.Close() })
+	r := &rig{t: t, url: ts.URL}
+	t.Cleanup(func() {
+		for _, c := range r.cancels {
+			c()
+		}
+		r.wg.Wait()
+	})
+	for _, n := range names {
+		h, err := home.Init(filepath.Join(t.TempDir(), n), sharestest.NewMemoryKeyring(), n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.homes = append(r.homes, h)
+	}
+	for _, h := range r.homes {
+		for _, o := range r.homes {
+			if _, err := h.Trust(o.ID.Public); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return r
+}
+
+func (r *rig) client(h *home.Home) *relay.Client {
+	c, err := relay.NewClient(r.url, h.ID, relay.ClientOptions{})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return c
+}
+
+// start runs party i with decide until the test ends or stop(i).
+func (r *rig) start(i int, decide Decider) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancels = append(r.cancels, cancel)
+	p := &Party{Home: r.homes[i], Relay: r.client(r.homes[i]), Decide: decide, Events: func(e Event) {
+		r.mu.Lock()
+		r.events = append(r.events, e)
+		r.mu.Unlock()
+	}}
+	// Register before returning, so that requests find every party.
+	if err := p.Relay.Register(ctx); err != nil {
+		r.t.Fatal(err)
+	}
+	r.wg.Add(1)
+	go func() { defer r.wg.Done(); _ = p.Run(ctx) }()
+}
+
+func approveAll(context.Context, *Proposal) (Decision, error) { return Decision{Approve: true}, nil }
+
+func (r *rig) parties() []identity.Public {
+	var out []identity.Public
+	for _, h := range r.homes {
+		out = append(out, h.ID.Public)
+	}
+	return out
+}
+
+func (r *rig) initiate(ctx context.Context, by int, req *Request) (*Report, error) {
+	return Initiate(ctx, r.client(r.homes[by]), r.homes[by].ID, req, nil)
+}
+
+func (r *rig) share(i int, wallet string) (uint64, string) {
+	st, err := r.homes[i].Store.Active(wallet, r.homes[i].ID.Fingerprint())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer st.Wipe()
+	return st.Epoch, hex.EncodeToString(st.ConfigDigest)
+}
+
+// A Schnorr wallet's whole life through the relay: create, sign, rotate,
+// sign with another pair; the signatures verify with btcec.
+func TestLifecycleThroughRelay(t *testing.T) {
+	r := newRig(t, "ana", "ben", "vault")
+	for i := range r.homes {
+		r.start(i, approveAll)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	wallet := holder.NewWalletID()
+	rep, err := r.initiate(ctx, 1, &Request{Kind: ceremony.KindKeygen, Scheme: ceremony.SchemeSchnorr, WalletID: wallet,
+		WalletName: "ops", Chain: "bitcoin", Parties: r.parties(), Required: 2, Deadline: time.Now().Add(30 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := rep.PublicKey()
+	if len(pub) != 32 {
+		t.Fatalf("public key %x", pub)
+	}
+	sign := func(signers []string) {
+		t.Helper()
+		epoch, cd := r.share(0, wallet)
+		digest := make([]byte, 32)
+		digest[0] = byte(epoch)
+		rep, err := r.initiate(ctx, 0, &Request{Kind: ceremony.KindSign, Scheme: ceremony.SchemeSchnorr, WalletID: wallet,
+			Parties: r.parties(), Signers: signers, Required: 2, Epoch: epoch, ConfigDigest: cd, Digest: hex.EncodeToString(digest),
+			Deadline: time.Now().Add(30 * time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, _ := hex.DecodeString(rep.Result().Signature)
+		if err := bitcoin.VerifySchnorr(pub, digest, sig); err != nil {
+			t.Fatalf("signature by %v does not verify: %v", signers, err)
+		}
+	}
+	sign(nil)
+	epoch, cd := r.share(0, wallet)
+	rep, err = r.initiate(ctx, 1, &Request{Kind: ceremony.KindRefresh, Scheme: ceremony.SchemeSchnorr, WalletID: wallet,
+		Parties: r.parties(), Required: 2, Epoch: epoch, ConfigDigest: cd, Deadline: time.Now().Add(30 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hex.EncodeToString(rep.PublicKey()) != hex.EncodeToString(pub) {
+		t.Fatal("refresh changed the public key")
+	}
+	for i := range r.homes {
+		if e, _ := r.share(i, wallet); e != 2 {
+			t.Fatalf("%s is on epoch %d after refresh", r.homes[i].ID.Name, e)
+		}
+	}
+	sign([]string{r.homes[1].ID.Fingerprint(), r.homes[2].ID.Fingerprint()})
+}
+
+// A party that rejects stops a keygen, and the initiator says who and why.
+func TestRejection(t *testing.T) {
+	r := newRig(t, "ana", "ben", "vault")
+	r.start(0, approveAll)
+	r.start(1, approveAll)
+	r.start(2, func(context.Context, *Proposal) (Decision, error) {
+		return Decision{Approve: false, Reason: "not today"}, nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := r.initiate(ctx, 0, &Request{Kind: ceremony.KindKeygen, Scheme: ceremony.SchemeSchnorr, WalletID: holder.NewWalletID(),
+		Parties: r.parties(), Required: 2, Deadline: time.Now().Add(20 * time.Second)})
+	var rej *RejectedError
+	if !errors.As(err, &rej) || rej.By != "vault" || rej.Reason != "not today" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// A party that does not trust one of the parties rejects, naming it.
+func TestUntrustedPartyRejected(t *testing.T) {
+	r := newRig(t, "ana", "ben")
+	stranger, _ := home.Init(filepath.Join(t.TempDir(), "eve"), sharestest.NewMemoryKeyring(), "eve")
+	if _, err := r.homes[0].Trust(stranger.ID.Public); err != nil {
+		t.Fatal(err)
+	}
+	r.homes = append(r.homes, stranger)
+	for i := range r.homes {
+		r.start(i, approveAll)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := r.initiate(ctx, 0, &Request{Kind: ceremony.KindKeygen, Scheme: ceremony.SchemeSchnorr, WalletID: holder.NewWalletID(),
+		Parties: r.parties(), Required: 2, Deadline: time.Now().Add(20 * time.Second)})
+	var rej *RejectedError
+	if !errors.As(err, &rej) {
+		t.Fatalf("got %v", err)
+	}
+	t.Log(err)
+}

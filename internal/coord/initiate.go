@@ -1,0 +1,407 @@
+package coord
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/identity"
+	"github.com/paratro/paratro/internal/relay"
+)
+
+// Status is what an initiator knows about its ceremony, reported as it changes.
+type Status struct {
+	Phase    string   // "approvals", "running", "done"
+	Approved []string // names
+	Rejected []string
+	Waiting  []string // names not yet answered (approvals) or finished (running)
+	Finished []string
+}
+
+// Report is a ceremony's result as seen by its initiator.
+type Report struct {
+	CeremonyID string
+	Request    *Request
+	Signers    []identity.Public
+	// Outcomes of every signer, by fingerprint.
+	Outcomes map[string]*Outcome
+	Elapsed  time.Duration
+}
+
+// RejectedError means a party rejected the request.
+type RejectedError struct {
+	By     string
+	Reason string
+}
+
+func (e *RejectedError) Error() string {
+	if e.Reason == "" {
+		return "rejected by " + e.By
+	}
+	return fmt.Sprintf("rejected by %s: %s", e.By, e.Reason)
+}
+
+// ErrRejected matches a RejectedError with errors.Is.
+var ErrRejected = errors.New("rejected")
+
+func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
+
+// FailedError means the ceremony failed at one or more parties.
+type FailedError struct {
+	CeremonyID string
+	Kind       ceremony.Kind
+	// Failures by party name, in the parties' own words.
+	Failures map[string]*Outcome
+	// Missing names the parties that never reported, at the deadline.
+	Missing []string
+	names   func(string) string
+	timeout bool
+}
+
+func (e *FailedError) Error() string {
+	var parts []string
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range e.Failures {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	for _, n := range names {
+		o := e.Failures[n]
+		msg := o.Error
+		if len(o.Waiting) > 0 {
+			msg += " (waiting for " + strings.Join(mapNames(o.Waiting, e.names), ", ") + ")"
+		}
+		if len(o.Culprits) > 0 {
+			msg += " (culprit: " + strings.Join(mapNames(o.Culprits, e.names), ", ") + ")"
+		}
+		if o.Pending {
+			msg += "; its new share is kept pending, the previous one stays active"
+		}
+		parts = append(parts, n+": "+msg)
+	}
+	if len(e.Missing) > 0 {
+		parts = append(parts, "no report from "+strings.Join(e.Missing, ", "))
+	}
+	return fmt.Sprintf("%s failed: %s", e.Kind, strings.Join(parts, "; "))
+}
+
+// Is lets errors.Is(err, ceremony.ErrTimeout) find a ceremony that failed on
+// its deadline.
+func (e *FailedError) Is(target error) bool {
+	return target == ceremony.ErrTimeout && e.timeout
+}
+
+// Blamed are the parties this failure points at: those the others waited
+// for or accused, and those that never reported.
+func (e *FailedError) Blamed() []string {
+	var out []string
+	add := func(n string) {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	for _, o := range e.Failures {
+		for _, w := range append(append(slices.Clone(o.Waiting), o.Culprits...), o.ReportedBy) {
+			if w != "" {
+				add(e.names(w))
+			}
+		}
+	}
+	for _, n := range e.Missing {
+		add(n)
+	}
+	return out
+}
+
+func mapNames(fps []string, names func(string) string) []string {
+	out := make([]string, len(fps))
+	for i, fp := range fps {
+		out[i] = names(fp)
+	}
+	return out
+}
+
+// Initiate posts req to the relay, waits for the approvals, starts the
+// ceremony and waits for every participant's outcome. It returns the report
+// when every participant succeeded, a *RejectedError when a needed party
+// rejected, and a *FailedError naming the parties otherwise.
+func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Request, progress func(Status)) (*Report, error) {
+	started := time.Now()
+	req.Initiator = self.Public
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	id := ceremony.NewID().String()
+	raw, err := signStatement(self, TypeRequest, id, req)
+	if err != nil {
+		return nil, err
+	}
+	members := slices.Clone(req.Parties)
+	if _, ok := memberOf(members, self.Fingerprint()); !ok {
+		members = append(members, self.Public)
+	}
+	if err := r.CreateCeremony(ctx, relay.CreateCeremony{ID: id, Members: members, Request: raw, Deadline: req.Deadline}); err != nil {
+		return nil, fmt.Errorf("post the request to the relay: %w", err)
+	}
+	// Give the parties until the deadline, and a little more to report.
+	ctx, cancel := context.WithDeadline(ctx, req.Deadline.Add(10*time.Second))
+	defer cancel()
+
+	w := &watch{req: req, id: id, reqHash: hashStatement(raw), approved: map[string]bool{}, rejected: map[string]string{},
+		outcomes: map[string]*Outcome{}, progress: progress}
+	w.report()
+	var after uint64
+	for {
+		msgs, err := r.Messages(ctx, id, after, pollWait)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, w.deadline(ctx)
+			}
+			return nil, err
+		}
+		for _, m := range msgs {
+			after = max(after, m.Seq)
+			if m.Kind != kindControl {
+				continue
+			}
+			st, err := parseStatement(m.Data, id, req.member)
+			if err != nil || st.Signer != m.From {
+				continue // not from a member, or forged: ignore it
+			}
+			if err := w.take(st); err != nil {
+				return nil, err
+			}
+		}
+		if w.start == nil {
+			signers, err := w.ready()
+			if err != nil {
+				return nil, err
+			}
+			if signers != nil {
+				w.start = &Start{Request: w.reqHash, Signers: signers}
+				sraw, err := signStatement(self, TypeStart, id, w.start)
+				if err != nil {
+					return nil, err
+				}
+				if _, err := r.Post(ctx, id, kindControl, sraw); err != nil {
+					return nil, fmt.Errorf("start the ceremony: %w", err)
+				}
+				w.report()
+			}
+		}
+		if w.start != nil && len(w.outcomes) == len(w.start.Signers) {
+			return w.finish(started)
+		}
+	}
+}
+
+func memberOf(list []identity.Public, fp string) (identity.Public, bool) {
+	for _, p := range list {
+		if p.Fingerprint() == fp {
+			return p, true
+		}
+	}
+	return identity.Public{}, false
+}
+
+// watch is the initiator's view of its ceremony.
+type watch struct {
+	req      *Request
+	id       string
+	reqHash  string
+	order    []string // approvers, in the order the relay saw them
+	approved map[string]bool
+	rejected map[string]string
+	start    *Start
+	outcomes map[string]*Outcome
+	progress func(Status)
+}
+
+func (w *watch) take(st *Statement) error {
+	switch st.Type {
+	case TypeApproval:
+		var a Approval
+		if err := st.decode(&a); err != nil || a.Request != w.reqHash {
+			return nil
+		}
+		if _, seen := w.approved[st.Signer]; seen {
+			return nil
+		}
+		if _, seen := w.rejected[st.Signer]; seen {
+			return nil
+		}
+		if a.Approve {
+			w.approved[st.Signer] = true
+			w.order = append(w.order, st.Signer)
+		} else {
+			w.rejected[st.Signer] = ceremony.Sanitize(a.Reason)
+		}
+		w.report()
+	case TypeOutcome:
+		if w.start == nil || !slices.Contains(w.start.Signers, st.Signer) {
+			return nil
+		}
+		var o Outcome
+		if err := st.decode(&o); err != nil {
+			return nil
+		}
+		o.Error = ceremony.Sanitize(o.Error)
+		if _, seen := w.outcomes[st.Signer]; !seen {
+			w.outcomes[st.Signer] = &o
+			w.report()
+		}
+	}
+	return nil
+}
+
+// ready returns the signers once enough parties approved, or an error once
+// too many rejected.
+func (w *watch) ready() ([]string, error) {
+	needed := w.req.participants()
+	if w.req.Kind == ceremony.KindSign && len(w.req.Signers) > 0 {
+		needed = slices.Sorted(slices.Values(w.req.Signers))
+	}
+	all := w.req.Kind != ceremony.KindSign || len(w.req.Signers) > 0
+	for _, fp := range needed {
+		if reason, ok := w.rejected[fp]; ok && all {
+			return nil, &RejectedError{By: w.req.name(fp), Reason: reason}
+		}
+	}
+	if all {
+		for _, fp := range needed {
+			if !w.approved[fp] {
+				return nil, nil
+			}
+		}
+		return needed, nil
+	}
+	if len(w.req.Parties)-len(w.rejected) < w.req.Required {
+		var by, reasons []string
+		for fp, reason := range w.rejected {
+			by = append(by, w.req.name(fp))
+			reasons = append(reasons, w.req.name(fp)+": "+reason)
+		}
+		slices.Sort(by)
+		slices.Sort(reasons)
+		return nil, &RejectedError{By: strings.Join(by, ", "), Reason: strings.Join(reasons, "; ")}
+	}
+	if len(w.order) < w.req.Required {
+		return nil, nil
+	}
+	return slices.Sorted(slices.Values(w.order[:w.req.Required])), nil
+}
+
+func (w *watch) report() {
+	if w.progress == nil {
+		return
+	}
+	s := Status{Phase: "approvals"}
+	for _, p := range w.req.Parties {
+		fp := p.Fingerprint()
+		switch {
+		case w.approved[fp]:
+			s.Approved = append(s.Approved, p.Name)
+		case w.rejected[fp] != "" || hasKey(w.rejected, fp):
+			s.Rejected = append(s.Rejected, p.Name)
+		case w.start == nil:
+			s.Waiting = append(s.Waiting, p.Name)
+		}
+	}
+	if w.start != nil {
+		s.Phase, s.Waiting = "running", nil
+		for _, fp := range w.start.Signers {
+			if _, ok := w.outcomes[fp]; ok {
+				s.Finished = append(s.Finished, w.req.name(fp))
+			} else {
+				s.Waiting = append(s.Waiting, w.req.name(fp))
+			}
+		}
+		if len(s.Waiting) == 0 {
+			s.Phase = "done"
+		}
+	}
+	w.progress(s)
+}
+
+func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
+
+// finish checks that every participant succeeded with the same result.
+func (w *watch) finish(started time.Time) (*Report, error) {
+	fail := &FailedError{CeremonyID: w.id, Kind: w.req.Kind, Failures: map[string]*Outcome{}, names: w.req.name}
+	for fp, o := range w.outcomes {
+		if !o.OK {
+			fail.Failures[w.req.name(fp)] = o
+			if o.Code == string(ceremony.CodeTimeout) {
+				fail.timeout = true
+			}
+		}
+	}
+	if len(fail.Failures) > 0 {
+		return nil, fail
+	}
+	var first *Outcome
+	for _, fp := range w.start.Signers {
+		o := w.outcomes[fp]
+		if first == nil {
+			first = o
+			continue
+		}
+		if o.PublicKey != first.PublicKey || o.Signature != first.Signature || o.ConfigDigest != first.ConfigDigest || o.Epoch != first.Epoch {
+			return nil, fmt.Errorf("%s: the parties report different results; do not use this wallet until it is checked", w.req.Kind)
+		}
+	}
+	rep := &Report{CeremonyID: w.id, Request: w.req, Outcomes: w.outcomes, Elapsed: time.Since(started)}
+	for _, fp := range w.start.Signers {
+		p, _ := w.req.member(fp)
+		rep.Signers = append(rep.Signers, p)
+	}
+	return rep, nil
+}
+
+// deadline explains a ceremony that ran out of time at the initiator.
+func (w *watch) deadline(ctx context.Context) error {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ctx.Err()
+	}
+	fail := &FailedError{CeremonyID: w.id, Kind: w.req.Kind, Failures: map[string]*Outcome{}, names: w.req.name, timeout: true}
+	if w.start == nil {
+		for _, p := range w.req.Parties {
+			if !w.approved[p.Fingerprint()] && !hasKey(w.rejected, p.Fingerprint()) {
+				fail.Missing = append(fail.Missing, p.Name)
+			}
+		}
+		return fmt.Errorf("%w: no answer from %s before the deadline", ceremony.ErrTimeout, strings.Join(fail.Missing, ", "))
+	}
+	for _, fp := range w.start.Signers {
+		if o, ok := w.outcomes[fp]; !ok {
+			fail.Missing = append(fail.Missing, w.req.name(fp))
+		} else if !o.OK {
+			fail.Failures[w.req.name(fp)] = o
+		}
+	}
+	return fail
+}
+
+// PublicKey decodes the report's public key.
+func (r *Report) PublicKey() []byte {
+	for _, o := range r.Outcomes {
+		b, _ := hex.DecodeString(o.PublicKey)
+		return b
+	}
+	return nil
+}
+
+// Result is any one participant's outcome (they all agree).
+func (r *Report) Result() *Outcome {
+	for _, s := range r.Signers {
+		return r.Outcomes[s.Fingerprint()]
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package coord
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/taurusgroup/multi-party-sig/pkg/party"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/envelope"
+	"github.com/paratro/paratro/internal/identity"
+	"github.com/paratro/paratro/shares"
+)
+
+// journalEntry records a ceremony this party is running, durably, before
+// its first message: a party that restarts cannot resume it (the threshold
+// library keeps round state in memory only), so on start it tells the
+// others it gave up, and settles any new share it had kept pending.
+type journalEntry struct {
+	CeremonyID string   `json:"ceremony_id"`
+	Request    *Request `json:"request"`
+	Start      *Start   `json:"start"`
+	// Unsettled: the ceremony ended with this party's new share pending
+	// (confirmations missing); it is settled once the deadline has passed.
+	Unsettled bool `json:"unsettled,omitempty"`
+}
+
+func (p *Party) journalDir() string { return filepath.Join(p.Home.Dir, "journal") }
+
+func (p *Party) writeJournal(j *journalEntry) error {
+	b, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := p.journalDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), filepath.Join(dir, j.CeremonyID+".json"))
+}
+
+func (p *Party) removeJournal(id string) { _ = os.Remove(filepath.Join(p.journalDir(), id+".json")) }
+
+func (p *Party) journal() ([]*journalEntry, error) {
+	entries, err := os.ReadDir(p.journalDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*journalEntry
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(p.journalDir(), e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		var j journalEntry
+		if err := json.Unmarshal(b, &j); err != nil || j.Request == nil || j.Start == nil {
+			return nil, fmt.Errorf("journal entry %s is unreadable; move it away to continue", e.Name())
+		}
+		out = append(out, &j)
+	}
+	return out, nil
+}
+
+// members are the identities taking part in a journalled ceremony.
+func (j *journalEntry) members() []identity.Public {
+	var out []identity.Public
+	for _, fp := range j.Start.Signers {
+		if m, ok := memberOf(j.Request.Parties, fp); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// hasPending reports whether this party holds a pending share from the
+// journalled ceremony (a keygen or refresh that reached its confirmation).
+func (p *Party) hasPending(j *journalEntry) bool {
+	if j.Request.Kind == ceremony.KindSign {
+		return false
+	}
+	st, err := p.Home.Store.Pending(j.Request.WalletID, p.Home.ID.Fingerprint())
+	if err != nil {
+		return false
+	}
+	defer st.Wipe()
+	return st.Epoch == resultEpoch(j.Request)
+}
+
+// recover gives up every ceremony a previous run of this party left
+// unfinished: an abort to the other participants (so they stop at once,
+// naming this party, instead of waiting for the deadline) and a failed
+// outcome for the initiator.
+func (p *Party) recover(ctx context.Context) error {
+	entries, err := p.journal()
+	if err != nil {
+		return err
+	}
+	for _, j := range entries {
+		if j.Unsettled {
+			continue
+		}
+		d, err := j.Request.descriptor(j.CeremonyID, j.Start.Signers)
+		if err != nil {
+			return err
+		}
+		pending := p.hasPending(j)
+		reason := "party " + p.Home.ID.Name + " restarted during the ceremony and cannot resume it"
+		if time.Now().Before(j.Request.Deadline) {
+			tr := NewTransport(p.Relay, p.Home.ID, j.CeremonyID, j.members())
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := tr.Send(sctx, ceremony.AbortMessage(d, selfID(p), reason, pending))
+			if err == nil {
+				err = p.postOutcome(sctx, j.CeremonyID, &Outcome{OK: false, Code: string(ceremony.CodeAborted), Error: reason, Pending: pending})
+			}
+			cancel()
+			if err != nil {
+				return fmt.Errorf("tell the relay that ceremony %.16s… failed: %w", j.CeremonyID, err)
+			}
+		}
+		p.emit(Event{Ceremony: j.CeremonyID, Request: j.Request, What: "aborted-after-restart", Detail: reason})
+		if pending {
+			j.Unsettled = true
+			if err := p.writeJournal(j); err != nil {
+				return err
+			}
+		} else {
+			p.removeJournal(j.CeremonyID)
+		}
+	}
+	return nil
+}
+
+func selfID(p *Party) party.ID { return party.ID(p.Home.ID.Fingerprint()) }
+
+// settlePending decides the fate of new shares kept pending, once their
+// ceremony's deadline has passed and no more confirmations can come: the
+// relay's mailbox then holds every confirmation that was ever sent, each
+// signed by its sender. If every other participant confirmed this party's
+// new share, some of them may have switched to it, so it becomes active;
+// otherwise none could have, and it is discarded (SECURITY.md B9).
+func (p *Party) settlePending(ctx context.Context) {
+	if !p.settle.TryLock() {
+		return
+	}
+	defer p.settle.Unlock()
+	entries, err := p.journal()
+	if err != nil {
+		return
+	}
+	for _, j := range entries {
+		if !j.Unsettled || time.Now().Before(j.Request.Deadline.Add(5*time.Second)) {
+			continue
+		}
+		if err := p.settleOne(ctx, j); err != nil {
+			p.emit(Event{Ceremony: j.CeremonyID, Request: j.Request, What: "error", Err: fmt.Errorf("settle the pending share: %w", err)})
+			continue
+		}
+	}
+}
+
+func (p *Party) settleOne(ctx context.Context, j *journalEntry) error {
+	me := p.Home.ID.Fingerprint()
+	st, err := p.Home.Store.Pending(j.Request.WalletID, me)
+	if errors.Is(err, shares.ErrNotFound) {
+		p.removeJournal(j.CeremonyID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	pub, cd, epoch := st.PublicKey, st.ConfigDigest, st.Epoch
+	st.Wipe()
+	d, err := j.Request.descriptor(j.CeremonyID, j.Start.Signers)
+	if err != nil {
+		return err
+	}
+	want := ceremony.ConfirmationDigest(d, cd, pub)
+	got := map[string]bool{}
+	members := map[string]identity.Public{}
+	for _, m := range j.members() {
+		members[m.Fingerprint()] = m
+	}
+	lookup := func(fp string) (identity.Public, bool) { m, ok := members[fp]; return m, ok }
+	var after uint64
+	for {
+		msgs, err := p.Relay.Messages(ctx, j.CeremonyID, after, 0)
+		if err != nil {
+			return err
+		}
+		if len(msgs) == 0 {
+			break
+		}
+		for _, m := range msgs {
+			after = max(after, m.Seq)
+			if m.Kind != kindEnvelope || m.From == me {
+				continue
+			}
+			h, pt, err := envelope.Open(p.Home.ID, m.Data, lookup)
+			if err != nil || h.Type != uint8(ceremony.TypeConfirm) || h.From != m.From || !bytes.Equal(h.SessionID, d.SessionID()) {
+				continue
+			}
+			if bytes.Equal(pt, want) {
+				got[h.From] = true
+			}
+		}
+	}
+	all := true
+	for fp := range members {
+		if fp != me && !got[fp] {
+			all = false
+		}
+	}
+	verb := "discarded (not every party confirmed it; the previous share stays active)"
+	if all {
+		err = p.Home.Store.Commit(j.Request.WalletID, me, epoch)
+		verb = "activated (every party had confirmed it)"
+	} else {
+		err = p.Home.Store.Discard(j.Request.WalletID, me, epoch)
+	}
+	if err != nil {
+		return err
+	}
+	p.removeJournal(j.CeremonyID)
+	p.emit(Event{Ceremony: j.CeremonyID, Request: j.Request, What: "settled", Detail: fmt.Sprintf("pending share epoch %d of %s %s", epoch, j.Request.WalletID, verb)})
+	return nil
+}

@@ -1,0 +1,421 @@
+package coord
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/taurusgroup/multi-party-sig/pkg/party"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/chain/ethereum"
+	"github.com/paratro/paratro/internal/holder"
+	"github.com/paratro/paratro/internal/home"
+	"github.com/paratro/paratro/internal/identity"
+)
+
+// Proposal is a request waiting for this party's decision.
+type Proposal struct {
+	CeremonyID string
+	Request    *Request
+}
+
+// Decision is this party's answer to a proposal.
+type Decision struct {
+	Approve bool
+	Reason  string
+}
+
+// Decider decides proposals: a prompt, or a policy for unattended parties.
+type Decider func(ctx context.Context, p *Proposal) (Decision, error)
+
+// Event is something the party did, for its operator.
+type Event struct {
+	Ceremony string
+	Request  *Request
+	// What happened: "request", "approved", "rejected", "not-selected",
+	// "started", "progress", "done", "failed", "aborted-after-restart",
+	// "settled", "error".
+	What     string
+	Detail   string
+	Progress ceremony.Event
+	Err      error
+}
+
+// Party is one key holder's party: it answers the requests the relay
+// brings, runs the ceremonies it approved and reports their outcomes.
+type Party struct {
+	Home   *home.Home
+	Relay  Relay
+	Decide Decider
+	Events func(Event)
+
+	mu      sync.Mutex
+	running map[string]bool
+	settle  sync.Mutex
+}
+
+func (p *Party) emit(e Event) {
+	if p.Events != nil {
+		p.Events(e)
+	}
+}
+
+// Run registers with the relay, gives up the ceremonies a previous run left
+// unfinished (telling the others at once), and then serves requests until
+// ctx ends. Ceremonies run concurrently.
+func (p *Party) Run(ctx context.Context) error {
+	p.running = map[string]bool{}
+	if err := p.Relay.Register(ctx); err != nil {
+		return fmt.Errorf("register with the relay: %w", err)
+	}
+	if err := p.recover(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var after uint64
+	for {
+		p.settlePending(ctx)
+		items, err := p.Relay.Inbox(ctx, after, pollWait)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("read the inbox: %w", err)
+		}
+		for _, it := range items {
+			after = max(after, it.Seq)
+			p.mu.Lock()
+			busy := p.running[it.CeremonyID]
+			p.running[it.CeremonyID] = true
+			p.mu.Unlock()
+			if busy {
+				continue
+			}
+			wg.Add(1)
+			go func(id string) {
+				defer wg.Done()
+				if err := p.handle(ctx, id); err != nil && ctx.Err() == nil {
+					p.emit(Event{Ceremony: id, What: "error", Err: err})
+				}
+			}(it.CeremonyID)
+		}
+	}
+}
+
+// handle answers one request and, if approved and selected, runs it.
+func (p *Party) handle(ctx context.Context, id string) error {
+	c, err := p.Relay.Ceremony(ctx, id)
+	if err != nil {
+		return err
+	}
+	if time.Now().After(c.Deadline) {
+		return nil
+	}
+	me := p.Home.ID.Fingerprint()
+	// Statements already in the mailbox: a request this party answered
+	// before (then restarted) is not answered twice.
+	msgs, err := p.Relay.Messages(ctx, id, 0, 0)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if m.Kind == kindControl && m.From == me {
+			return nil
+		}
+	}
+	req, reqHash, verr := p.verifyRequest(c.Request, id)
+	if req == nil {
+		return verr // cannot even read who asked: nothing to answer
+	}
+	p.emit(Event{Ceremony: id, Request: req, What: "request"})
+	dec := Decision{Approve: false}
+	if verr != nil {
+		dec.Reason = verr.Error()
+	} else if dec, err = p.Decide(ctx, &Proposal{CeremonyID: id, Request: req}); err != nil {
+		return err
+	}
+	a, err := signStatement(p.Home.ID, TypeApproval, id, Approval{Approve: dec.Approve, Reason: dec.Reason, Request: reqHash})
+	if err != nil {
+		return err
+	}
+	if _, err := p.Relay.Post(ctx, id, kindControl, a); err != nil {
+		return fmt.Errorf("post the answer: %w", err)
+	}
+	if !dec.Approve {
+		p.emit(Event{Ceremony: id, Request: req, What: "rejected", Detail: dec.Reason})
+		return nil
+	}
+	p.emit(Event{Ceremony: id, Request: req, What: "approved"})
+	start, err := p.awaitStart(ctx, id, req, reqHash)
+	if err != nil || start == nil {
+		return err
+	}
+	if !slices.Contains(start.Signers, me) {
+		p.emit(Event{Ceremony: id, Request: req, What: "not-selected"})
+		return nil
+	}
+	return p.run(ctx, id, req, start)
+}
+
+// verifyRequest reads the request statement and checks it against what
+// this party knows: the initiator and every party must be identities this
+// operator trusts (same keys), and for sign and refresh the wallet, epoch,
+// configuration and parties must match this party's active share. A
+// request that cannot be authenticated returns nil; one that is readable
+// but refused returns the request and the reason.
+func (p *Party) verifyRequest(raw []byte, id string) (*Request, string, error) {
+	st, err := parseStatement(raw, id, p.Home.Lookup)
+	if err != nil {
+		return nil, "", fmt.Errorf("request %.16s… ignored: %w (is the initiator's identity trusted? paratro identity add)", id, err)
+	}
+	var req Request
+	if err := st.decode(&req); err != nil {
+		return nil, "", err
+	}
+	if st.Type != TypeRequest || req.Initiator.Fingerprint() != st.Signer {
+		return nil, "", fmt.Errorf("request %.16s… ignored: not a request signed by its initiator", id)
+	}
+	hash := hashStatement(raw)
+	if err := req.Validate(); err != nil {
+		return &req, hash, err
+	}
+	var unknown []string
+	for _, q := range append([]identity.Public{req.Initiator}, req.Parties...) {
+		if t, ok := p.Home.Lookup(q.Fingerprint()); !ok || !t.Equal(q) {
+			unknown = append(unknown, q.Label())
+		}
+	}
+	if len(unknown) > 0 {
+		return &req, hash, fmt.Errorf("not trusted here: %s (compare fingerprints, then paratro identity add)", strings.Join(unknown, ", "))
+	}
+	if _, ok := memberOf(req.Parties, p.Home.ID.Fingerprint()); !ok {
+		return &req, hash, errors.New("this party is not one of the request's parties")
+	}
+	return &req, hash, p.checkWallet(&req)
+}
+
+// checkWallet compares a request with this party's share of the wallet.
+func (p *Party) checkWallet(req *Request) error {
+	if req.Kind == ceremony.KindKeygen {
+		if _, err := p.Home.Store.Active(req.WalletID, p.Home.ID.Fingerprint()); err == nil {
+			return fmt.Errorf("wallet %s already exists here", req.WalletID)
+		}
+		return nil
+	}
+	st, err := p.Home.Store.Active(req.WalletID, p.Home.ID.Fingerprint())
+	if err != nil {
+		return fmt.Errorf("no share of wallet %s here: %w", req.WalletID, err)
+	}
+	st.Wipe()
+	m := st.Meta
+	var fps []string
+	for _, q := range req.Parties {
+		fps = append(fps, q.Fingerprint())
+	}
+	slices.Sort(fps)
+	have := slices.Sorted(slices.Values(m.Parties))
+	switch {
+	case m.Epoch != req.Epoch:
+		return fmt.Errorf("share epoch mismatch: this party holds epoch %d of %s, the request is for epoch %d", m.Epoch, req.WalletID, req.Epoch)
+	case hex.EncodeToString(m.ConfigDigest) != req.ConfigDigest:
+		return fmt.Errorf("the request's configuration of %s (epoch %d) differs from this party's", req.WalletID, req.Epoch)
+	case !slices.Equal(fps, have) || m.Required != req.Required || m.Scheme != string(req.Scheme):
+		return fmt.Errorf("the request's parties, threshold or scheme differ from this party's share of %s", req.WalletID)
+	case req.Kind == ceremony.KindSign && len(req.Digest) != 64:
+		return errors.New("a sign request needs a 32-byte digest")
+	}
+	return nil
+}
+
+// awaitStart waits for the initiator's start; nil if the deadline passes.
+func (p *Party) awaitStart(ctx context.Context, id string, req *Request, reqHash string) (*Start, error) {
+	ctx, cancel := context.WithDeadline(ctx, req.Deadline)
+	defer cancel()
+	var after uint64
+	for {
+		msgs, err := p.Relay.Messages(ctx, id, after, pollWait)
+		if err != nil {
+			if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				p.emit(Event{Ceremony: id, Request: req, What: "failed", Detail: "the initiator never started the ceremony"})
+				return nil, nil
+			}
+			return nil, err
+		}
+		for _, m := range msgs {
+			after = max(after, m.Seq)
+			if m.Kind != kindControl || m.From != req.Initiator.Fingerprint() {
+				continue
+			}
+			st, err := parseStatement(m.Data, id, req.member)
+			if err != nil || st.Type != TypeStart {
+				continue
+			}
+			var s Start
+			if err := st.decode(&s); err != nil || s.Request != reqHash {
+				continue
+			}
+			if err := checkStart(req, &s); err != nil {
+				return nil, err
+			}
+			return &s, nil
+		}
+	}
+}
+
+func checkStart(req *Request, s *Start) error {
+	if !slices.IsSorted(s.Signers) || slices.Compact(slices.Clone(s.Signers)) == nil || len(slices.Compact(slices.Clone(s.Signers))) != len(s.Signers) {
+		return errors.New("the start names signers twice or out of order")
+	}
+	for _, fp := range s.Signers {
+		if _, ok := memberOf(req.Parties, fp); !ok {
+			return fmt.Errorf("the start names %s, who is not a party of the request", fp)
+		}
+	}
+	switch {
+	case req.Kind != ceremony.KindSign && !slices.Equal(s.Signers, req.participants()):
+		return fmt.Errorf("a %s needs every party; the start names %d of %d", req.Kind, len(s.Signers), len(req.Parties))
+	case req.Kind == ceremony.KindSign && len(s.Signers) != req.Required:
+		return fmt.Errorf("the start names %d signers; the wallet needs %d", len(s.Signers), req.Required)
+	case req.Kind == ceremony.KindSign && len(req.Signers) > 0 && !slices.Equal(s.Signers, slices.Sorted(slices.Values(req.Signers))):
+		return errors.New("the start's signers differ from the request's")
+	}
+	return nil
+}
+
+// run runs the approved ceremony and posts this party's outcome.
+func (p *Party) run(ctx context.Context, id string, req *Request, start *Start) error {
+	d, err := req.descriptor(id, start.Signers)
+	if err != nil {
+		return err
+	}
+	var members []identity.Public
+	for _, fp := range start.Signers {
+		m, _ := memberOf(req.Parties, fp)
+		members = append(members, m)
+	}
+	j := &journalEntry{CeremonyID: id, Request: req, Start: start}
+	if err := p.writeJournal(j); err != nil {
+		return fmt.Errorf("record the ceremony before running it: %w", err)
+	}
+	p.emit(Event{Ceremony: id, Request: req, What: "started"})
+	h := &holder.Holder{ID: party.ID(p.Home.ID.Fingerprint()), Store: p.Home.Store}
+	tr := NewTransport(p.Relay, p.Home.ID, id, members)
+	rctx, cancel := context.WithDeadline(ctx, req.Deadline)
+	defer cancel()
+	res, runErr := h.Run(rctx, d, tr, func(ev ceremony.Event) {
+		p.emit(Event{Ceremony: id, Request: req, What: "progress", Progress: ev})
+	})
+	if ctx.Err() != nil {
+		return ctx.Err() // stopped: the next start reports it from the journal
+	}
+	out := outcomeOf(res, runErr)
+	if runErr == nil {
+		out.Epoch = resultEpoch(req)
+		if err := p.record(req, res); err != nil {
+			out = &Outcome{OK: false, Code: string(ceremony.CodeInternal), Error: "could not record the wallet: " + err.Error()}
+		}
+	}
+	var pending *holder.PendingError
+	if errors.As(runErr, &pending) {
+		j.Unsettled = true
+		if err := p.writeJournal(j); err != nil {
+			return err
+		}
+	} else {
+		p.removeJournal(id)
+	}
+	if err := p.postOutcome(ctx, id, out); err != nil {
+		return err
+	}
+	if runErr != nil {
+		p.emit(Event{Ceremony: id, Request: req, What: "failed", Err: runErr})
+	} else {
+		p.emit(Event{Ceremony: id, Request: req, What: "done", Detail: out.PublicKey})
+	}
+	return nil
+}
+
+func (p *Party) postOutcome(ctx context.Context, id string, o *Outcome) error {
+	raw, err := signStatement(p.Home.ID, TypeOutcome, id, o)
+	if err != nil {
+		return err
+	}
+	_, err = p.Relay.Post(ctx, id, kindControl, raw)
+	return err
+}
+
+func outcomeOf(res *ceremony.Result, err error) *Outcome {
+	if err != nil {
+		o := &Outcome{OK: false, Error: err.Error(), Code: string(ceremony.CodeInternal)}
+		var ce *ceremony.Error
+		if errors.As(err, &ce) {
+			o.Code = string(ce.Code)
+			o.Culprits = toStrings(ce.Culprits)
+			o.Waiting = toStrings(ce.Waiting)
+			o.ReportedBy = string(ce.ReportedBy)
+		}
+		var pe *holder.PendingError
+		o.Pending = errors.As(err, &pe)
+		return o
+	}
+	return &Outcome{OK: true, PublicKey: hex.EncodeToString(res.PublicKey), ConfigDigest: hex.EncodeToString(res.ConfigDigest),
+		Signature: hex.EncodeToString(res.Signature), ElapsedMS: res.Elapsed.Milliseconds()}
+}
+
+func toStrings(ids []party.ID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = string(id)
+	}
+	return out
+}
+
+// record keeps the wallet's public record after keygen and refresh.
+func (p *Party) record(req *Request, res *ceremony.Result) error {
+	switch req.Kind {
+	case ceremony.KindKeygen:
+		w := &home.Wallet{ID: req.WalletID, Name: req.WalletName, Chain: req.Chain, Scheme: string(req.Scheme),
+			Required: req.Required, Parties: req.Parties, Epoch: 1, PublicKey: hex.EncodeToString(res.PublicKey),
+			ConfigDigest: hex.EncodeToString(res.ConfigDigest), CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
+		w.Address = AddressOf(req.Scheme, res.PublicKey)
+		return p.Home.SaveWallet(w)
+	case ceremony.KindRefresh:
+		w, err := p.Home.Wallet(req.WalletID)
+		if err != nil {
+			return nil // a holder without a record (imported share): nothing to update
+		}
+		w.Epoch, w.ConfigDigest, w.UpdatedAt = req.Epoch+1, hex.EncodeToString(res.ConfigDigest), time.Now().UTC()
+		return p.Home.SaveWallet(w)
+	}
+	return nil
+}
+
+// AddressOf is the wallet's address: EIP-55 for ECDSA (Ethereum); for
+// Schnorr wallets the x-only key is shown until Taproot addresses land.
+func AddressOf(scheme ceremony.Scheme, publicKey []byte) string {
+	if scheme == ceremony.SchemeECDSA {
+		a, err := ethereum.Address(publicKey)
+		if err == nil {
+			return a
+		}
+	}
+	return ""
+}
+
+// resultEpoch is the share epoch a successful ceremony leaves active.
+func resultEpoch(req *Request) uint64 {
+	switch req.Kind {
+	case ceremony.KindKeygen:
+		return 1
+	case ceremony.KindRefresh:
+		return req.Epoch + 1
+	}
+	return req.Epoch
+}

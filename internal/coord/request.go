@@ -1,0 +1,181 @@
+package coord
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/taurusgroup/multi-party-sig/pkg/party"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/identity"
+)
+
+// Request is what an initiator asks the parties to do. Parties approve it
+// or not; the initiator's start then fixes who takes part.
+type Request struct {
+	Kind       ceremony.Kind   `json:"kind"`
+	Scheme     ceremony.Scheme `json:"scheme"`
+	WalletID   string          `json:"wallet_id"`
+	WalletName string          `json:"wallet_name,omitempty"`
+	Chain      string          `json:"chain,omitempty"`
+	// Parties are the wallet's parties: all of them take part in keygen and
+	// refresh; for sign they are the candidates, of whom Required sign.
+	Parties []identity.Public `json:"parties"`
+	// Signers, for sign, names the signers (fingerprints); empty means the
+	// first Required parties to approve.
+	Signers      []string `json:"signers,omitempty"`
+	Required     int      `json:"required"`
+	Epoch        uint64   `json:"epoch"`
+	ConfigDigest string   `json:"config_digest,omitempty"` // hex
+	Digest       string   `json:"digest,omitempty"`        // hex, sign only
+	// Summary says in words what is being signed, for the approver.
+	Summary   string          `json:"summary,omitempty"`
+	Initiator identity.Public `json:"initiator"`
+	Deadline  time.Time       `json:"deadline"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// Approval is a party's answer to a request.
+type Approval struct {
+	Approve bool   `json:"approve"`
+	Reason  string `json:"reason,omitempty"`
+	// Request is the hash of the request statement answered.
+	Request string `json:"request"`
+}
+
+// Start fixes the participants and lets the ceremony begin.
+type Start struct {
+	Request string   `json:"request"`
+	Signers []string `json:"signers"` // fingerprints, sorted
+}
+
+// Outcome is how a party's side of the ceremony ended.
+type Outcome struct {
+	OK           bool     `json:"ok"`
+	Code         string   `json:"code,omitempty"`
+	Error        string   `json:"error,omitempty"`
+	Culprits     []string `json:"culprits,omitempty"`
+	Waiting      []string `json:"waiting,omitempty"`
+	ReportedBy   string   `json:"reported_by,omitempty"`
+	Pending      bool     `json:"pending,omitempty"`
+	PublicKey    string   `json:"public_key,omitempty"`
+	ConfigDigest string   `json:"config_digest,omitempty"`
+	Epoch        uint64   `json:"epoch,omitempty"`
+	Signature    string   `json:"signature,omitempty"`
+	ElapsedMS    int64    `json:"elapsed_ms,omitempty"`
+}
+
+// hashStatement is how approvals and starts name the request they answer.
+func hashStatement(raw []byte) string {
+	d := sha256.Sum256(raw)
+	return hex.EncodeToString(d[:])
+}
+
+// member finds p's identity among the request's parties and initiator.
+func (r *Request) member(fp string) (identity.Public, bool) {
+	if r.Initiator.Fingerprint() == fp {
+		return r.Initiator, true
+	}
+	for _, p := range r.Parties {
+		if p.Fingerprint() == fp {
+			return p, true
+		}
+	}
+	return identity.Public{}, false
+}
+
+// Validate checks the request's shape (not whether to approve it).
+func (r *Request) Validate() error {
+	switch r.Kind {
+	case ceremony.KindKeygen, ceremony.KindSign, ceremony.KindRefresh:
+	default:
+		return fmt.Errorf("unsupported ceremony kind %q", r.Kind)
+	}
+	if len(r.Parties) < 2 || len(r.Parties) > ceremony.MaxParties {
+		return fmt.Errorf("a ceremony needs 2 to %d parties", ceremony.MaxParties)
+	}
+	seen := map[string]bool{}
+	for _, p := range r.Parties {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		if seen[p.Fingerprint()] || seen[p.Name] {
+			return fmt.Errorf("party %s is listed twice", p.Label())
+		}
+		seen[p.Fingerprint()], seen[p.Name] = true, true
+	}
+	if err := r.Initiator.Validate(); err != nil {
+		return err
+	}
+	for _, s := range r.Signers {
+		if _, ok := r.member(s); !ok || !seen[s] {
+			return fmt.Errorf("signer %s is not a party of the wallet", s)
+		}
+	}
+	if r.Required < 2 || r.Required > len(r.Parties) {
+		return fmt.Errorf("required %d is not between 2 and the %d parties", r.Required, len(r.Parties))
+	}
+	if r.Kind == ceremony.KindSign && len(r.Signers) != 0 && len(r.Signers) != r.Required {
+		return fmt.Errorf("name exactly %d signers, not %d", r.Required, len(r.Signers))
+	}
+	if r.Deadline.IsZero() {
+		return errors.New("the request has no deadline")
+	}
+	return ceremony.ValidateWalletID(r.WalletID)
+}
+
+// descriptor builds the ceremony descriptor every participant computes for
+// itself from the approved request and the start.
+func (r *Request) descriptor(ceremonyID string, signers []string) (*ceremony.Descriptor, error) {
+	id, err := ceremony.ParseID(ceremonyID)
+	if err != nil {
+		return nil, err
+	}
+	d := &ceremony.Descriptor{ID: id, Kind: r.Kind, Scheme: r.Scheme, WalletID: r.WalletID,
+		Required: r.Required, Epoch: r.Epoch, Deadline: r.Deadline}
+	for _, s := range signers {
+		d.Parties = append(d.Parties, party.ID(s))
+	}
+	if r.ConfigDigest != "" {
+		if d.ConfigDigest, err = hex.DecodeString(r.ConfigDigest); err != nil {
+			return nil, errors.New("config_digest is not hex")
+		}
+	}
+	if r.Digest != "" {
+		if d.Digest, err = hex.DecodeString(r.Digest); err != nil {
+			return nil, errors.New("digest is not hex")
+		}
+	}
+	return d, nil
+}
+
+// participants are the fingerprints that must take part: every party for
+// keygen and refresh; for sign, the start decides.
+func (r *Request) participants() []string {
+	var out []string
+	for _, p := range r.Parties {
+		out = append(out, p.Fingerprint())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// name is how people see fingerprint fp in messages about this request.
+func (r *Request) name(fp string) string {
+	if p, ok := r.member(fp); ok {
+		return p.Name
+	}
+	return fp
+}
+
+func (r *Request) names(fps []string) []string {
+	out := make([]string, len(fps))
+	for i, fp := range fps {
+		out[i] = r.name(fp)
+	}
+	return out
+}
