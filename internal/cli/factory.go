@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"time"
 
 	"github.com/paratro/paratro/internal/cli/cmdutil"
@@ -13,5 +14,7 @@ func New() *cmdutil.Factory {
 	f := &cmdutil.Factory{}
 	f.IO = iostreams.System() // the process's streams; TTY and colour decided here, once
 	f.Now = time.Now          // the wall clock
+	f.Getenv = os.Getenv      // PARATRO_* settings
+	f.PromptPassword = cmdutil.TermPassword(f)
 	return f
 }

@@ -27,8 +27,9 @@ func NewFactory(t testing.TB) (f *cmdutil.Factory, stdout, stderr *bytes.Buffer)
 	t.Helper()
 	ios, _, stdout, stderr := iostreams.Test()
 	f = &cmdutil.Factory{
-		IO:  ios,
-		Now: func() time.Time { return Now },
+		IO:     ios,
+		Now:    func() time.Time { return Now },
+		Getenv: func(string) string { return "" },
 	}
 	return f, stdout, stderr
 }

@@ -20,4 +20,9 @@ type Factory struct {
 	IO *iostreams.IOStreams
 	// Now is the clock: every timestamp paratro prints or checks comes from it.
 	Now func() time.Time
+	// Getenv reads the environment (PARATRO_* settings).
+	Getenv func(string) string
+	// PromptPassword asks for a secret on the terminal without echo; nil
+	// when there is no terminal to ask on.
+	PromptPassword func(prompt string) ([]byte, error)
 }
