@@ -13,6 +13,11 @@ import (
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/cli/demo"
 	"github.com/paratro/paratro/internal/cli/exitcode"
+	"github.com/paratro/paratro/internal/cli/identitycmd"
+	"github.com/paratro/paratro/internal/cli/initcmd"
+	"github.com/paratro/paratro/internal/cli/partycmd"
+	relaycmd "github.com/paratro/paratro/internal/cli/relay"
+	"github.com/paratro/paratro/internal/cli/walletcmd"
 	"github.com/paratro/paratro/internal/cli/version"
 	"github.com/paratro/paratro/internal/output"
 )
@@ -69,9 +74,16 @@ Start with "paratro demo": a wallet's whole life, on this machine.`,
 	})
 	cmdutil.AddOutputFlag(root, &format)
 	cmdutil.AddQuietFlag(root, &quiet)
+	cmdutil.AddHomeFlags(root)
 
 	// ---- the command tree: one line per top-level command ----
+	add(root, groupSetup, initcmd.NewCmdInit(f))
+	add(root, groupSetup, identitycmd.NewCmdIdentity(f))
 	add(root, groupSetup, demo.NewCmdDemo(f, nil))
+	add(root, groupCeremonies, partycmd.NewCmdParty(f))
+	add(root, groupCeremonies, walletcmd.NewCmdWallet(f))
+	add(root, groupCeremonies, walletcmd.NewCmdRotateKeys(f))
+	add(root, groupAdmin, relaycmd.NewCmdRelay(f))
 	add(root, noGroup, version.NewCmdVersion(f, nil))
 	add(root, noGroup, newHelpTopic("exit-codes", "Exit statuses and error messages", exitcode.Help))
 	// ---- end of the command tree ----

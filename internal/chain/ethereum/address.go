@@ -58,3 +58,10 @@ func VerifyDigest(address string, digest, sig []byte) error {
 	}
 	return nil
 }
+
+// TextHash is the EIP-191 digest of a personal message ("\x19Ethereum
+// Signed Message:\n" + length + message, keccak256), what personal_sign
+// and ethers' signMessage sign.
+func TextHash(msg []byte) []byte {
+	return crypto.Keccak256([]byte(fmt.Sprintf("\x19Ethereum Signed Message:\n%d", len(msg))), msg)
+}

@@ -1,6 +1,7 @@
 package ethereum
 
 import (
+	"fmt"
 	"encoding/hex"
 	"errors"
 	"math/big"
@@ -105,5 +106,13 @@ func TestRecoverAddressRefusesHighS(t *testing.T) {
 	sig[64] ^= 1
 	if _, err := RecoverAddress(digest, sig); !errors.Is(err, ErrBadSignature) {
 		t.Fatalf("a high-s signature gave %v, want ErrBadSignature", err)
+	}
+}
+
+// The EIP-191 digest of "hello", as ethers' hashMessage("hello") gives it.
+func TestTextHash(t *testing.T) {
+	got := fmt.Sprintf("%x", TextHash([]byte("hello")))
+	if got != "50b2c43fd39106bafbba0da34fc430e1f91e3c96ea2acee2bc34119f92b37750" {
+		t.Fatalf("TextHash(hello) = %s", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
+	"github.com/paratro/paratro/internal/coord"
 )
 
 // The exit statuses of paratro.
@@ -19,7 +20,7 @@ const (
 	Failure = 1
 	// Usage: a bad command line or an invalid ceremony request; nothing was started.
 	Usage = 2
-	// Rejected is reserved: an approver rejected the request.
+	// Rejected: a party rejected the request (by hand or by its policy).
 	Rejected = 3
 	// MFARequired is reserved: the operation needs a TOTP code and none was given.
 	MFARequired = 4
@@ -39,6 +40,8 @@ func For(err error) int {
 		return OK
 	case cmdutil.IsUsageError(err):
 		return Usage
+	case errors.Is(err, coord.ErrRejected):
+		return Rejected
 	case errors.Is(err, ceremony.ErrTimeout):
 		return TimedOut
 	case errors.Is(err, ceremony.ErrInvalid):
@@ -58,14 +61,14 @@ failures apart without reading stderr:
   1    failure not listed below
   2    usage: unknown command or flag, bad flag value or arguments, or an
        invalid ceremony request (nothing was started)
-  3    reserved: the request was rejected by an approver
+  3    the request was rejected by a party (at its prompt or by its policy)
   4    reserved: an MFA (TOTP) code is required
   5    reserved: the MFA code was rejected, or the operator is locked out
   124  a ceremony timed out (the message names the parties it waited for)
   130  interrupted by SIGINT or SIGTERM
 
-Codes 3, 4 and 5 are reserved: they will be used once approvals and MFA
-land, and are not returned yet.
+Codes 4 and 5 are reserved: they will be used once MFA lands, and are not
+returned yet.
 
 Errors are printed on stderr as "paratro: error: <message>", followed by
 "paratro: hint: ..." lines when paratro knows what to do next. Set

@@ -1,0 +1,254 @@
+package partycmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/cli/cmdutil"
+	"github.com/paratro/paratro/internal/coord"
+	"github.com/paratro/paratro/internal/home"
+	"github.com/paratro/paratro/internal/iostreams"
+	"github.com/paratro/paratro/internal/output"
+	"github.com/paratro/paratro/internal/policy"
+	"github.com/paratro/paratro/internal/relay"
+)
+
+// RunOptions are the inputs of partyRun.
+type RunOptions struct {
+	IO     *iostreams.IOStreams
+	Now    func() time.Time
+	Output output.Format
+
+	PolicyFile string
+	NoTUI      bool
+
+	Home  *home.Home
+	Relay coord.Relay
+	URL   string
+}
+
+// NewCmdRun returns "party run". runF replaces partyRun in tests.
+func NewCmdRun(f *cmdutil.Factory, runF func(context.Context, *RunOptions) error) *cobra.Command {
+	opts := &RunOptions{IO: f.IO, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "run [--policy FILE] [--no-tui]",
+		Short: "Run this holder's party: answer requests, take part in ceremonies",
+		Long: `Run this holder's share party until interrupted. It registers this
+identity with the relay, waits for ceremony requests (wallet create, sign,
+rotate-keys) addressed to it, and for each one decides:
+
+  - with --policy FILE, by the policy's rules (for unattended machines and
+    CI; anything no rule approves is rejected);
+  - otherwise by asking on this terminal.
+
+A request is rejected without asking when its initiator or one of its
+parties is not a trusted identity here (paratro identity add), or when it
+does not match this holder's share (wallet, epoch, parties).
+
+Approved ceremonies run here; new shares are stored in this home, sealed,
+and become active only when every party has confirmed the same result.
+If the relay goes away, the party reconnects with backoff. If this process
+is killed during a ceremony, the next "party run" tells the others at once
+that it gave up (a party cannot resume a ceremony), so they stop instead of
+waiting for the deadline.
+
+Events go to stderr, one line each; with --output json they go to stdout as
+one JSON object per line.`,
+		Example: `  $ paratro party run --relay http://127.0.0.1:8700
+  $ PARATRO_KEYRING=file PARATRO_KEYRING_PASSPHRASE=... paratro party run --no-tui --policy ci-policy.yaml`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Output = cmdutil.OutputFormat(cmd)
+			if opts.PolicyFile == "" && !f.IO.CanPrompt() {
+				return cmdutil.FlagErrorf("no terminal to ask for approvals: give --policy FILE for unattended runs")
+			}
+			var pol *policy.Policy
+			if opts.PolicyFile != "" {
+				var err error
+				if pol, err = policy.Load(opts.PolicyFile); err != nil {
+					return cmdutil.FlagErrorf("invalid --policy: %v", err)
+				}
+			}
+			rl, err := cmdutil.RelayOf(cmd, f)
+			if err != nil {
+				return err
+			}
+			h, closeKR, err := cmdutil.OpenHome(cmd, f)
+			if err != nil {
+				return err
+			}
+			defer closeKR()
+			client, err := relay.NewClient(rl.URL, h.ID, relay.ClientOptions{CAFile: rl.CAFile})
+			if err != nil {
+				return err
+			}
+			opts.Home, opts.Relay, opts.URL = h, client, rl.URL
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return partyRun(cmd.Context(), opts, decider(opts, pol))
+		},
+	}
+	cmd.Flags().StringVar(&opts.PolicyFile, "policy", "", "decide requests by this policy file instead of asking")
+	cmd.Flags().BoolVar(&opts.NoTUI, "no-tui", false, "plain line output (the full-screen inbox is not built yet; this is the default)")
+	return cmd
+}
+
+func partyRun(ctx context.Context, opts *RunOptions, decide coord.Decider) error {
+	ev := &eventWriter{opts: opts}
+	fmt.Fprintf(opts.IO.ErrOut, "party %s (%s) connecting to %s\n", opts.Home.ID.Name, opts.Home.ID.DisplayFingerprint(), opts.URL)
+	p := &coord.Party{Home: opts.Home, Relay: opts.Relay, Decide: decide, Events: ev.write}
+	err := p.Run(ctx)
+	if err == nil && ctx.Err() != nil {
+		fmt.Fprintln(opts.IO.ErrOut, "party stopped")
+		return nil
+	}
+	return err
+}
+
+// decider asks the policy, or the operator on the terminal (one question
+// at a time).
+func decider(opts *RunOptions, pol *policy.Policy) coord.Decider {
+	if pol != nil {
+		return func(_ context.Context, p *coord.Proposal) (coord.Decision, error) {
+			r := p.Request
+			ok, why := pol.Decide(policy.Request{Kind: r.Kind, WalletID: r.WalletID, Chain: r.Chain,
+				InitiatorName: r.Initiator.Name, InitFP: r.Initiator.Fingerprint()})
+			return coord.Decision{Approve: ok, Reason: why}, nil
+		}
+	}
+	var mu sync.Mutex
+	in := bufio.NewReader(opts.IO.In)
+	return func(ctx context.Context, p *coord.Proposal) (coord.Decision, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprint(opts.IO.ErrOut, Describe(p.Request))
+		fmt.Fprint(opts.IO.ErrOut, "approve? [y/N] ")
+		line, err := readLine(ctx, in)
+		if err != nil {
+			return coord.Decision{}, err
+		}
+		if a := strings.ToLower(strings.TrimSpace(line)); a == "y" || a == "yes" {
+			return coord.Decision{Approve: true}, nil
+		}
+		return coord.Decision{Approve: false, Reason: "rejected by " + p.Request.Initiator.Name + "'s co-holder at the prompt"}, nil
+	}
+}
+
+func readLine(ctx context.Context, r *bufio.Reader) (string, error) {
+	type res struct {
+		s   string
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() { s, err := r.ReadString('\n'); ch <- res{s, err} }()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case x := <-ch:
+		if x.err != nil && !errors.Is(x.err, io.EOF) {
+			return "", x.err
+		}
+		return x.s, nil
+	}
+}
+
+// Describe says what a request asks, for the approver.
+func Describe(r *coord.Request) string {
+	var b strings.Builder
+	var names []string
+	for _, p := range r.Parties {
+		names = append(names, p.Name)
+	}
+	fmt.Fprintf(&b, "\nrequest    %s from %s (%s)\n", what(r), r.Initiator.Name, r.Initiator.DisplayFingerprint())
+	fmt.Fprintf(&b, "wallet     %s %s\n", r.WalletID, r.WalletName)
+	fmt.Fprintf(&b, "parties    %s (%d of %d must sign)\n", strings.Join(names, ", "), r.Required, len(r.Parties))
+	if r.Kind == ceremony.KindSign {
+		fmt.Fprintf(&b, "digest     0x%s\n", r.Digest)
+		if r.Summary != "" {
+			fmt.Fprintf(&b, "signing    %s\n", r.Summary)
+		}
+	}
+	fmt.Fprintf(&b, "deadline   %s\n", r.Deadline.UTC().Format("2006-01-02 15:04:05 UTC"))
+	return b.String()
+}
+
+func what(r *coord.Request) string {
+	switch r.Kind {
+	case ceremony.KindKeygen:
+		return fmt.Sprintf("create a %d-of-%d %s wallet (%s)", r.Required, len(r.Parties), r.Chain, r.Scheme)
+	case ceremony.KindRefresh:
+		return fmt.Sprintf("rotate keys (refresh epoch %d)", r.Epoch)
+	case ceremony.KindSign:
+		return "sign"
+	}
+	return string(r.Kind)
+}
+
+// eventWriter prints party events for people (stderr) or scripts (JSON lines).
+type eventWriter struct {
+	opts *RunOptions
+	mu   sync.Mutex
+}
+
+type eventJSON struct {
+	Time     time.Time `json:"time"`
+	Event    string    `json:"event"`
+	Ceremony string    `json:"ceremony"`
+	Kind     string    `json:"kind,omitempty"`
+	Wallet   string    `json:"wallet,omitempty"`
+	From     string    `json:"from,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+	Error    string    `json:"error,omitempty"`
+}
+
+func (w *eventWriter) write(e coord.Event) {
+	if e.What == "progress" && e.Progress.Phase != ceremony.PhaseDone {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	j := eventJSON{Time: w.opts.Now().UTC(), Event: e.What, Ceremony: e.Ceremony, Detail: e.Detail}
+	if e.Request != nil {
+		j.Kind, j.Wallet, j.From = string(e.Request.Kind), e.Request.WalletID, e.Request.Initiator.Name
+	}
+	if e.Err != nil {
+		j.Error = e.Err.Error()
+	}
+	if w.opts.Output == output.FormatJSON {
+		b, _ := json.Marshal(j)
+		fmt.Fprintf(w.opts.IO.Out, "%s\n", b)
+		return
+	}
+	if e.What == "progress" {
+		return
+	}
+	line := fmt.Sprintf("%s  %-12s %-8s %s", j.Time.Format("15:04:05"), j.Event, j.Kind, j.Wallet)
+	if j.From != "" && e.What == "request" {
+		line += " from " + j.From
+	}
+	if j.Detail != "" {
+		line += "  " + j.Detail
+	}
+	if j.Error != "" {
+		line += "  " + j.Error
+	}
+	fmt.Fprintln(w.opts.IO.ErrOut, line+"  ["+short(e.Ceremony)+"]")
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

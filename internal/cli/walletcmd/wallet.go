@@ -1,0 +1,158 @@
+// Package walletcmd implements "paratro wallet" (create, sign, list, show)
+// and "paratro rotate-keys": the ceremonies an operator asks the parties
+// to run through the relay, and the wallet records kept in the home.
+package walletcmd
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paratro/paratro/internal/cli/cmdutil"
+	"github.com/paratro/paratro/internal/coord"
+	"github.com/paratro/paratro/internal/home"
+	"github.com/paratro/paratro/internal/progress"
+	"github.com/paratro/paratro/internal/relay"
+)
+
+// NewCmdWallet returns the "wallet" command group.
+func NewCmdWallet(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "wallet <command>",
+		Short: "Create wallets, sign with them, list them",
+		Long: `Ask the wallet's parties, through the relay, to create a wallet (DKG),
+sign, or rotate keys; and list the wallets this home knows.
+
+Every party must be running "paratro party run" and must trust this
+operator's identity and each other's (paratro identity add).`,
+		Args: cmdutil.NoArgs,
+	}
+	cmd.AddCommand(newCmdCreate(f), newCmdSign(f), newCmdList(f), newCmdShow(f), NewCmdRotateKeys(f))
+	return cmd
+}
+
+// session is what a ceremony command needs: the home and a relay client.
+type session struct {
+	home   *home.Home
+	relay  *relay.Client
+	close  func()
+	f      *cmdutil.Factory
+	quiet  bool
+	status *statusLine
+}
+
+func openSession(cmd *cobra.Command, f *cmdutil.Factory) (*session, error) {
+	rl, err := cmdutil.RelayOf(cmd, f)
+	if err != nil {
+		return nil, err
+	}
+	h, closeKR, err := cmdutil.OpenHome(cmd, f)
+	if err != nil {
+		return nil, err
+	}
+	c, err := relay.NewClient(rl.URL, h.ID, relay.ClientOptions{CAFile: rl.CAFile})
+	if err != nil {
+		closeKR()
+		return nil, err
+	}
+	s := &session{home: h, relay: c, close: closeKR, f: f, quiet: cmdutil.Quiet(cmd)}
+	s.status = &statusLine{w: f.IO.ErrOut, tty: f.IO.IsStderrTTY(), quiet: s.quiet}
+	return s, nil
+}
+
+// initiate runs one ceremony and shows its progress on stderr.
+func (s *session) initiate(ctx context.Context, req *coord.Request) (*coord.Report, error) {
+	started := time.Now()
+	rep, err := coord.Initiate(ctx, s.relay, s.home.ID, req, func(st coord.Status) {
+		s.status.show(req.Kind, st, time.Since(started))
+	})
+	s.status.end()
+	if err != nil {
+		return nil, explain(err)
+	}
+	return rep, nil
+}
+
+// explain adds what to do next to the common failures.
+func explain(err error) error {
+	var rej *coord.RejectedError
+	var fail *coord.FailedError
+	var api *relay.APIError
+	switch {
+	case errors.As(err, &rej):
+		return err
+	case errors.As(err, &fail):
+		if b := fail.Blamed(); len(b) > 0 {
+			return cmdutil.WithHint(err, "check that "+strings.Join(b, ", ")+" is running paratro party run; for a signature you may choose other signers with --signers")
+		}
+		return err
+	case errors.As(err, &api) && api.Status == 403:
+		return cmdutil.WithHint(err, "every party, and you, must have run paratro party run once against this relay (it registers the identity)")
+	}
+	return err
+}
+
+// statusLine draws the initiator's view: approvals, then the run.
+type statusLine struct {
+	w     io.Writer
+	tty   bool
+	quiet bool
+	last  string
+	drawn bool
+}
+
+func (l *statusLine) show(kind any, st coord.Status, elapsed time.Duration) {
+	if l.quiet {
+		return
+	}
+	var b strings.Builder
+	switch st.Phase {
+	case "approvals":
+		b.WriteString("waiting for approvals:")
+	default:
+		fmt.Fprintf(&b, "%v running:", kind)
+	}
+	for _, n := range st.Approved {
+		if st.Phase == "approvals" {
+			b.WriteString(" " + n + " ✔")
+		}
+	}
+	for _, n := range st.Finished {
+		b.WriteString(" " + n + " ✔")
+	}
+	for _, n := range st.Rejected {
+		b.WriteString(" " + n + " ✘")
+	}
+	for _, n := range st.Waiting {
+		b.WriteString(" " + n + " …")
+	}
+	line := b.String()
+	if line == l.last {
+		return
+	}
+	l.last = line
+	if l.tty {
+		fmt.Fprintf(l.w, "\r\033[K%s  %s", line, progress.Duration(elapsed))
+		l.drawn = true
+		return
+	}
+	fmt.Fprintln(l.w, line)
+}
+
+func (l *statusLine) end() {
+	if l.drawn {
+		fmt.Fprintln(l.w)
+		l.drawn = false
+	}
+}
+
+func hexOrEmpty(s string) []byte {
+	b, _ := hex.DecodeString(s)
+	return b
+}
