@@ -17,8 +17,8 @@ import (
 	"github.com/paratro/paratro/internal/cli/initcmd"
 	"github.com/paratro/paratro/internal/cli/partycmd"
 	relaycmd "github.com/paratro/paratro/internal/cli/relay"
-	"github.com/paratro/paratro/internal/cli/walletcmd"
 	"github.com/paratro/paratro/internal/cli/version"
+	"github.com/paratro/paratro/internal/cli/walletcmd"
 	"github.com/paratro/paratro/internal/output"
 )
 

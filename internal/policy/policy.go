@@ -42,8 +42,8 @@ type Rule struct {
 
 // Request is what a rule looks at.
 type Request struct {
-	Kind                 ceremony.Kind
-	WalletID, Chain      string
+	Kind                  ceremony.Kind
+	WalletID, Chain       string
 	InitiatorName, InitFP string
 }
 

@@ -1,9 +1,9 @@
 package ethereum
 
 import (
-	"fmt"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
