@@ -214,6 +214,15 @@ func (p *Party) checkWallet(req *Request) error {
 		return fmt.Errorf("no share of wallet %s here: %w", req.WalletID, err)
 	}
 	st.Wipe()
+	if req.Kind == ceremony.KindRefresh {
+		// A new share kept pending by an earlier refresh must be settled
+		// (once that ceremony's deadline passed) before another one.
+		p.settlePending(context.Background())
+		if pend, err := p.Home.Store.Pending(req.WalletID, p.Home.ID.Fingerprint()); err == nil {
+			pend.Wipe()
+			return fmt.Errorf("this party still holds a pending share (epoch %d) of %s from an unfinished refresh; it is settled shortly after that refresh's deadline: try again then", pend.Epoch, req.WalletID)
+		}
+	}
 	m := st.Meta
 	var fps []string
 	for _, q := range req.Parties {
