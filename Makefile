@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: demo test build bench docs fixtures race goreleaser-check
+.PHONY: demo test build bench docs fixtures race goreleaser-check e2e
 
 ## demo: build paratro and run `paratro demo` (2-of-3 ECDSA and Schnorr wallets)
 demo: build
@@ -13,13 +13,19 @@ demo: build
 build:
 	$(GO) build -o bin/paratro ./cmd/paratro
 
-## test: vet, the whole Go suite, the real OS-keyring test and the independent demo check
+## test: vet, the whole Go suite (fault tests with real processes included), the real
+## OS-keyring test, the independent demo check and the scripted end-to-end run
 test:
 	sh scripts/setup-test-tools.sh
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	sh scripts/test-real-keyring.sh
 	sh scripts/verify-demo.sh
+	sh scripts/e2e.sh
+
+## e2e: a relay and three party processes: create, sign, rotate, sign (JSON on stdout)
+e2e:
+	sh scripts/e2e.sh
 
 ## race: the fast tests (-short) under the race detector
 race:
