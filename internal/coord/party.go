@@ -138,8 +138,21 @@ func (p *Party) handle(ctx context.Context, id string) error {
 	dec := Decision{Approve: false}
 	if verr != nil {
 		dec.Reason = verr.Error()
-	} else if dec, err = p.Decide(ctx, &Proposal{CeremonyID: id, Request: req}); err != nil {
-		return err
+	} else {
+		// Stop asking once the question is moot: the ceremony started
+		// without this party (enough others approved) or its deadline passed.
+		dctx, cancel := context.WithDeadline(ctx, req.Deadline)
+		go p.watchMoot(dctx, cancel, id, req)
+		dec, err = p.Decide(dctx, &Proposal{CeremonyID: id, Request: req})
+		moot := dctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if moot {
+			p.emit(Event{Ceremony: id, Request: req, What: "not-selected", Detail: "the request was settled without this party's answer"})
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
 	a, err := signStatement(p.Home.ID, TypeApproval, id, Approval{Approve: dec.Approve, Reason: dec.Reason, Request: reqHash})
 	if err != nil {
@@ -162,6 +175,34 @@ func (p *Party) handle(ctx context.Context, id string) error {
 		return nil
 	}
 	return p.run(ctx, id, req, start)
+}
+
+// watchMoot cancels a pending decision when a start that leaves this party
+// out appears in the ceremony's mailbox.
+func (p *Party) watchMoot(ctx context.Context, cancel context.CancelFunc, id string, req *Request) {
+	me := p.Home.ID.Fingerprint()
+	var after uint64
+	for ctx.Err() == nil {
+		msgs, err := p.Relay.Messages(ctx, id, after, pollWait)
+		if err != nil {
+			return
+		}
+		for _, m := range msgs {
+			after = max(after, m.Seq)
+			if m.Kind != kindControl || m.From != req.Initiator.Fingerprint() {
+				continue
+			}
+			st, err := parseStatement(m.Data, id, req.member)
+			if err != nil || st.Type != TypeStart {
+				continue
+			}
+			var s Start
+			if st.decode(&s) == nil && !slices.Contains(s.Signers, me) {
+				cancel()
+				return
+			}
+		}
+	}
 }
 
 // verifyRequest reads the request statement and checks it against what

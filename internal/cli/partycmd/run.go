@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"time"
@@ -128,38 +126,41 @@ func decider(opts *RunOptions, pol *policy.Policy) coord.Decider {
 		}
 	}
 	var mu sync.Mutex
-	in := bufio.NewReader(opts.IO.In)
+	lines := make(chan string)
+	go func() { // one reader for the whole run, so an abandoned question leaves no reader behind
+		r := bufio.NewReader(opts.IO.In)
+		for {
+			s, err := r.ReadString('\n')
+			if s != "" || err == nil {
+				lines <- s
+			}
+			if err != nil {
+				close(lines)
+				return
+			}
+		}
+	}()
 	return func(ctx context.Context, p *coord.Proposal) (coord.Decision, error) {
 		mu.Lock()
 		defer mu.Unlock()
+		if ctx.Err() != nil {
+			return coord.Decision{}, ctx.Err()
+		}
 		fmt.Fprint(opts.IO.ErrOut, Describe(p.Request))
 		fmt.Fprint(opts.IO.ErrOut, "approve? [y/N] ")
-		line, err := readLine(ctx, in)
-		if err != nil {
-			return coord.Decision{}, err
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(opts.IO.ErrOut, "(no longer needed)")
+			return coord.Decision{}, ctx.Err()
+		case line, ok := <-lines:
+			if !ok {
+				return coord.Decision{Approve: false, Reason: "no answer: the operator's input was closed"}, nil
+			}
+			if a := strings.ToLower(strings.TrimSpace(line)); a == "y" || a == "yes" {
+				return coord.Decision{Approve: true}, nil
+			}
+			return coord.Decision{Approve: false, Reason: "rejected by " + opts.Home.ID.Name + " at the prompt"}, nil
 		}
-		if a := strings.ToLower(strings.TrimSpace(line)); a == "y" || a == "yes" {
-			return coord.Decision{Approve: true}, nil
-		}
-		return coord.Decision{Approve: false, Reason: "rejected by " + p.Request.Initiator.Name + "'s co-holder at the prompt"}, nil
-	}
-}
-
-func readLine(ctx context.Context, r *bufio.Reader) (string, error) {
-	type res struct {
-		s   string
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() { s, err := r.ReadString('\n'); ch <- res{s, err} }()
-	select {
-	case <-ctx.Done():
-		return "", ctx.Err()
-	case x := <-ch:
-		if x.err != nil && !errors.Is(x.err, io.EOF) {
-			return "", x.err
-		}
-		return x.s, nil
 	}
 }
 
