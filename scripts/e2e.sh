@@ -80,4 +80,18 @@ digest=$(printf 'e2e payout 1' | sha256sum | cut -c1-64)
 grep -q "\"address\": \"$address\"" "$dir/rotate.json" || { log "address changed after rotation"; exit 1; }
 digest=$(printf 'e2e payout 2' | sha256sum | cut -c1-64)
 "$P" wallet sign "$wallet" --home "$dir/ben" --digest "$digest" --signers ana,vault --output json | tee "$dir/sign2.json"
+
+# 5. both signatures again, with code that shares nothing with paratro
+if [ -d scripts/verify-demo/node_modules ]; then
+	node --input-type=module -e '
+import { readFileSync } from "node:fs";
+const d = process.argv[1], r = (f) => JSON.parse(readFileSync(d + "/" + f));
+const c = r("create.json"), rot = r("rotate.json");
+const report = { wallets: [{ id: c.id, scheme: c.scheme,
+  rotation: { public_key_before: c.public_key, public_key_after: rot.public_key, unchanged: rot.address === c.address },
+  signatures: [r("sign1.json"), r("sign2.json")] }] };
+process.stdout.write(JSON.stringify(report));' "$dir" | node scripts/verify-demo/verify.mjs >&2
+else
+	log "signatures not re-checked with ethers: run scripts/setup-test-tools.sh first"
+fi
 log "ok: wallet $wallet created, signed, rotated (address kept), signed again"
