@@ -71,7 +71,7 @@ contents, signatures or nonces.`,
   $ paratro relay serve --listen 127.0.0.1:0 --addr-file relay.addr --data ./relay-data`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := fillServeOptions(cmd, opts, logLevel); err != nil {
+			if err := fillServeOptions(cmd, opts, logLevel, f.Getenv); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -96,7 +96,7 @@ contents, signatures or nonces.`,
 
 // fillServeOptions checks the flags and completes opts from them and the
 // environment.
-func fillServeOptions(cmd *cobra.Command, opts *ServeOptions, logLevel string) error {
+func fillServeOptions(cmd *cobra.Command, opts *ServeOptions, logLevel string, getenv func(string) string) error {
 	if (opts.TLSCert == "") != (opts.TLSKey == "") {
 		return cmdutil.FlagErrorf("--tls-cert and --tls-key go together: give both, or neither for plain HTTP on loopback")
 	}
@@ -112,7 +112,7 @@ func fillServeOptions(cmd *cobra.Command, opts *ServeOptions, logLevel string) e
 	dir := opts.DataDir
 	if dir == "" {
 		var err error
-		if dir, err = defaultDataDir(homeFlag(cmd), os.Getenv, os.UserHomeDir, runtime.GOOS); err != nil {
+		if dir, err = defaultDataDir(homeFlag(cmd), getenv, os.UserHomeDir, runtime.GOOS); err != nil {
 			return cmdutil.WithHint(err, "give --data DIR")
 		}
 	}

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 	if args := os.Getenv(childEnv); args != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		cmd := NewCmdRelay(&cmdutil.Factory{IO: iostreams.System(), Now: time.Now})
+		cmd := NewCmdRelay(&cmdutil.Factory{IO: iostreams.System(), Now: time.Now, Getenv: os.Getenv})
 		cmd.SetArgs(strings.Fields(args))
 		if err := cmd.ExecuteContext(ctx); err != nil {
 			os.Stderr.WriteString("paratro: error: " + err.Error() + "\n")
@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 
 func newFactory() (*cmdutil.Factory, *bytes.Buffer, *bytes.Buffer) {
 	ios, _, out, errOut := iostreams.Test()
-	return &cmdutil.Factory{IO: ios, Now: time.Now}, out, errOut
+	return &cmdutil.Factory{IO: ios, Now: time.Now, Getenv: os.Getenv}, out, errOut
 }
 
 // parse runs "relay serve argv" up to the point of serving and returns the
