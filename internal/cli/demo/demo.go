@@ -1,5 +1,6 @@
 // Package demo implements "paratro demo": a wallet's whole life, run
-// locally with several key holders in one process.
+// locally by several key holders, each with its own home and party, through
+// an embedded relay on loopback.
 package demo
 
 import (
@@ -39,9 +40,13 @@ func NewCmdDemo(f *cmdutil.Factory, runF func(context.Context, *DemoOptions) err
 		Use:   "demo",
 		Short: "Run a wallet's whole life locally: create, sign, rotate keys, sign again",
 		Long: `Run the whole life of a threshold wallet on this machine, with three key
-holders (alice, bob and carol) in one process. Each holder has its own home
-directory, its own passphrase-protected keyring and its own sealed share
-store, as if on its own machine; they talk over an in-memory network.
+holders (alice, bob and carol). Each holder has its own home directory, its
+own identity, its own passphrase-protected keyring and its own sealed share
+store, as if on its own machine. The demo runs an embedded relay on
+127.0.0.1 and three parties that talk to it over HTTP with signed,
+end-to-end encrypted envelopes: the path real holders take with "paratro
+relay serve" and "paratro party run" on their own machines. Every holder
+trusts the others and approves every request.
 
 For each scheme the demo
   1. creates a 2-of-3 wallet by distributed key generation (ECDSA: CMP,
@@ -53,8 +58,9 @@ For each scheme the demo
      public key did not change and the old shares are gone;
   4. signs again with a different pair of holders, and verifies.
 
-No full private key exists at any point. The holders' homes are deleted at
-the end unless --dir is given. The keys are throwaway: never fund them.
+No full private key exists at any point. The holders' homes and the
+relay's data are deleted at the end unless --dir is given. The keys are
+throwaway: never fund them.
 
 Progress goes to stderr; the results go to stdout, as a table or, with
 --output json, as an object whose signature entries each carry digest,
@@ -86,7 +92,7 @@ Schnorr signatures are 64-byte BIP-340 signatures.`,
 	}
 	cmd.Flags().StringVar(&scheme, "scheme", "both", "signature scheme: ecdsa, schnorr or both")
 	cmd.Flags().StringVar(&threshold, "threshold", "2-of-3", "signers needed of how many holders, e.g. 3-of-5")
-	cmd.Flags().StringVar(&opts.Dir, "dir", "", "keep the holders' home directories in `DIR`, which must be new or empty (default: a temporary directory, removed)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", "keep the holders' home directories (and the relay's data) in `DIR`, which must be new or empty (default: a temporary directory, removed)")
 	_ = cmd.RegisterFlagCompletionFunc("scheme", cobra.FixedCompletions([]string{"both", "ecdsa", "schnorr"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -108,11 +114,15 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		return err
 	}
 	defer cleanup()
-	parties, err := openParties(base, opts.Total)
+	// A party that stops on its own cancels ctx with the reason, so that
+	// the step in progress ends now rather than at its deadline.
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	nw, err := startNetwork(ctx, base, opts.Total, fail)
 	if err != nil {
 		return err
 	}
-	defer closeParties(parties)
+	defer nw.stop() // before cleanup removes the homes
 	report := progress.New(opts.IO.ErrOut, opts.IO.IsStderrTTY(), opts.Quiet, opts.Now)
 	began := opts.Now()
 	r := &demoReport{StartedAt: began.UTC().Format(time.RFC3339)}
@@ -120,7 +130,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		r.Homes = base
 	}
 	for _, s := range opts.Schemes {
-		l := &lifecycle{scheme: s, required: opts.Required, parties: parties, report: report, now: opts.Now}
+		l := &lifecycle{scheme: s, required: opts.Required, net: nw, report: report, now: opts.Now}
 		w, err := l.run(ctx)
 		if err != nil {
 			return err

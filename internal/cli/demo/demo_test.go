@@ -105,11 +105,21 @@ func TestDemoJSONCarriesVerifiableSignatures(t *testing.T) {
 			t.Fatalf("signature by %v: %v", s.Signers, err)
 		}
 	}
-	t.Run("the holders' homes are kept with --dir, shares sealed", func(t *testing.T) {
+	t.Run("signers are shown by name", func(t *testing.T) {
+		if !slices.Equal(w.Signatures[0].Signers, []string{"alice", "bob"}) || !slices.Equal(w.Signatures[1].Signers, []string{"bob", "carol"}) {
+			t.Fatalf("signers %v and %v", w.Signatures[0].Signers, w.Signatures[1].Signers)
+		}
+	})
+	t.Run("the holders' homes and the relay's data are kept with --dir", func(t *testing.T) {
 		for _, name := range []string{"alice", "bob", "carol"} {
-			if _, err := os.Stat(filepath.Join(dir, name, "keyring.json")); err != nil {
-				t.Fatal(err)
+			for _, f := range []string{"keyring.json", "identity.json", "trusted.json"} {
+				if _, err := os.Stat(filepath.Join(dir, name, f)); err != nil {
+					t.Fatal(err)
+				}
 			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "relay", "relay.db")); err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("stderr in a pipe has step lines and no escapes", func(t *testing.T) {

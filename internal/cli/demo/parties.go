@@ -6,29 +6,219 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 
-	"github.com/paratro/paratro/ceremony"
-	"github.com/paratro/paratro/internal/holder"
-	"github.com/paratro/paratro/shares"
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/coord"
+	"github.com/paratro/paratro/internal/home"
+	"github.com/paratro/paratro/internal/identity"
+	"github.com/paratro/paratro/internal/relay"
+	"github.com/paratro/paratro/shares"
 )
 
-// partyNames name the demo's parties, in order.
-var partyNames = []party.ID{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan"}
+// partyNames name the demo's key holders, in order.
+var partyNames = []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan"}
 
-// demoParty is one key holder of the demo: its own home directory, its own
-// file keyring (with a random passphrase held only in memory) and its own
-// share store, as on a separate machine.
+// demoParty is one key holder of the demo: its own home directory with its
+// own identity, its own file keyring (with a random passphrase held only in
+// memory) and its own share store, as on a separate machine, and its own
+// client of the relay.
 type demoParty struct {
-	holder  *holder.Holder
+	name    string
+	home    *home.Home
 	keyring *shares.FileKeyring
-	home    string
+	client  *relay.Client
 }
 
-// openParties gives each of the first n demo parties a home under base.
+// fingerprint is the party's ID in ceremonies and on the relay.
+func (p *demoParty) fingerprint() string { return p.home.ID.Fingerprint() }
+
+// active returns the epoch and configuration digest (hex) of the party's
+// active share of wallet, as a sign or refresh request names them.
+func (p *demoParty) active(wallet string) (uint64, string, error) {
+	sh, err := p.home.Store.Active(wallet, p.fingerprint())
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: %w", p.name, err)
+	}
+	defer sh.Wipe()
+	return sh.Epoch, hex.EncodeToString(sh.ConfigDigest), nil
+}
+
+// network is the demo's relay, on loopback, and one party per holder
+// talking to it over HTTP, as "paratro relay serve" and "paratro party
+// run" would on separate machines.
+type network struct {
+	parties []*demoParty
+	names   map[string]string // fingerprint → name
+
+	fail        context.CancelCauseFunc // a party stopped: end the step at once
+	stopParties context.CancelFunc
+	partiesDone sync.WaitGroup
+	stopRelay   context.CancelFunc
+	relayDone   chan error
+
+	mu    sync.Mutex
+	shown string               // fingerprint of the party whose progress is shown
+	sink  func(ceremony.Event) // where its progress goes
+}
+
+// startNetwork gives the first n holders a home under base, where each
+// trusts every other, starts the relay (its data under base/relay) and
+// runs every holder's party. fail is called with the reason when a party
+// stops on its own. Stop ends it all.
+func startNetwork(ctx context.Context, base string, n int, fail context.CancelCauseFunc) (out *network, err error) {
+	nw := &network{names: map[string]string{}, fail: fail}
+	defer func() {
+		if err != nil {
+			nw.stop()
+			out = nil
+		}
+	}()
+	if nw.parties, err = openParties(base, n); err != nil {
+		return nw, err
+	}
+	for _, p := range nw.parties {
+		nw.names[p.fingerprint()] = p.name
+		for _, o := range nw.parties {
+			if _, err := p.home.Trust(o.home.ID.Public); err != nil {
+				return nw, fmt.Errorf("%s trusts %s: %w", p.name, o.name, err)
+			}
+		}
+	}
+	addr, err := nw.startRelay(filepath.Join(base, "relay"))
+	if err != nil {
+		return nw, err
+	}
+	for _, p := range nw.parties {
+		if p.client, err = relay.NewClient("http://"+addr, p.home.ID, relay.ClientOptions{}); err != nil {
+			return nw, err
+		}
+		// Registered before anything is asked, so that every request
+		// finds every party on the relay's roster.
+		if err := p.client.Register(ctx); err != nil {
+			return nw, fmt.Errorf("%s: register with the relay: %w", p.name, err)
+		}
+	}
+	nw.startParties()
+	return nw, nil
+}
+
+// startRelay runs the relay on a free loopback port and returns its
+// address once it listens.
+func (n *network) startRelay(dir string) (string, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- relay.Serve(ctx, relay.Config{Listen: "127.0.0.1:0", DataDir: dir, Logger: slog.New(slog.DiscardHandler)},
+			func(addr string) { ready <- addr })
+	}()
+	select {
+	case addr := <-ready:
+		n.stopRelay, n.relayDone = cancel, done
+		return addr, nil
+	case err := <-done:
+		cancel()
+		return "", fmt.Errorf("start the relay: %w", err)
+	}
+}
+
+// startParties runs every holder's party, approving every request, until
+// stop. Each runs under a context of its own, so that stop can end them
+// before the relay they talk to.
+func (n *network) startParties() {
+	ctx, cancel := context.WithCancel(context.Background())
+	n.stopParties = cancel
+	for _, p := range n.parties {
+		cp := &coord.Party{Home: p.home, Relay: p.client, Decide: approveAll, Events: func(e coord.Event) { n.event(p, e) }}
+		n.partiesDone.Add(1)
+		go func() {
+			defer n.partiesDone.Done()
+			if err := cp.Run(ctx); err != nil && ctx.Err() == nil {
+				n.fail(fmt.Errorf("%s's party stopped: %w", p.name, err))
+			}
+		}()
+	}
+}
+
+// approveAll is the demo holders' policy: they approve every request.
+func approveAll(context.Context, *coord.Proposal) (coord.Decision, error) {
+	return coord.Decision{Approve: true}, nil
+}
+
+// event takes what party p did: its ceremony progress is shown when p is
+// the party on show; an error leaves a ceremony without p, so the step
+// ends at once rather than at its deadline.
+func (n *network) event(p *demoParty, e coord.Event) {
+	switch e.What {
+	case "progress":
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.sink != nil && n.shown == p.fingerprint() {
+			ev := e.Progress
+			ev.Waiting = make([]party.ID, len(e.Progress.Waiting))
+			for i, id := range e.Progress.Waiting {
+				ev.Waiting[i] = party.ID(n.name(string(id)))
+			}
+			n.sink(ev)
+		}
+	case "error":
+		n.fail(fmt.Errorf("%s: %w", p.name, e.Err))
+	}
+}
+
+// show sends the progress of p's ceremonies to sink, by holder name; a nil
+// sink shows nothing.
+func (n *network) show(p *demoParty, sink func(ceremony.Event)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.shown, n.sink = "", sink
+	if p != nil {
+		n.shown = p.fingerprint()
+	}
+}
+
+// name is the holder name of fingerprint fp, for people.
+func (n *network) name(fp string) string {
+	if name, ok := n.names[fp]; ok {
+		return name
+	}
+	return fp
+}
+
+// stop ends the parties, waits for them, then shuts the relay down and
+// closes the keyrings.
+func (n *network) stop() {
+	if n.stopParties != nil {
+		n.stopParties()
+		n.partiesDone.Wait()
+	}
+	if n.stopRelay != nil {
+		n.stopRelay()
+		<-n.relayDone // a shutdown error changes nothing: the demo is over
+	}
+	for _, p := range n.parties {
+		if p != nil {
+			p.keyring.Close()
+		}
+	}
+}
+
+// publics are the holders' public identities, as requests list them.
+func (n *network) publics() []identity.Public {
+	out := make([]identity.Public, len(n.parties))
+	for i, p := range n.parties {
+		out[i] = p.home.ID.Public
+	}
+	return out
+}
+
+// openParties gives each of the first n holders a home under base.
 func openParties(base string, n int) ([]*demoParty, error) {
 	parties := make([]*demoParty, n)
 	errs := make([]error, n)
@@ -37,86 +227,67 @@ func openParties(base string, n int) ([]*demoParty, error) {
 		wg.Add(1)
 		go func() { // key derivation takes a fraction of a second each
 			defer wg.Done()
-			parties[i], errs[i] = openParty(filepath.Join(base, string(partyNames[i])), partyNames[i])
+			parties[i], errs[i] = openParty(filepath.Join(base, partyNames[i]), partyNames[i])
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		closeParties(parties)
+		for _, p := range parties {
+			if p != nil {
+				p.keyring.Close()
+			}
+		}
 		return nil, err
 	}
 	return parties, nil
 }
 
-func openParty(home string, id party.ID) (*demoParty, error) {
-	if err := os.MkdirAll(home, 0o700); err != nil {
-		return nil, fmt.Errorf("create home of %s: %w", id, err)
+func openParty(dir, name string) (*demoParty, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create home of %s: %w", name, err)
 	}
 	pass := make([]byte, 32)
 	if _, err := rand.Read(pass); err != nil {
 		return nil, err
 	}
 	phrase := []byte(hex.EncodeToString(pass))
+	clear(pass)
 	defer clear(phrase)
-	kr, err := shares.OpenFileKeyring(filepath.Join(home, "keyring.json"), phrase)
+	kr, err := shares.OpenFileKeyring(filepath.Join(dir, "keyring.json"), phrase)
 	if err != nil {
-		return nil, fmt.Errorf("keyring of %s: %w", id, err)
+		return nil, fmt.Errorf("keyring of %s: %w", name, err)
 	}
-	st, err := shares.Open(filepath.Join(home, "shares"), kr)
+	h, err := home.Init(dir, kr, name)
 	if err != nil {
 		kr.Close()
-		return nil, fmt.Errorf("share store of %s: %w", id, err)
+		return nil, fmt.Errorf("home of %s: %w", name, err)
 	}
-	return &demoParty{holder: &holder.Holder{ID: id, Store: st}, keyring: kr, home: home}, nil
+	return &demoParty{name: name, home: h, keyring: kr}, nil
 }
 
-func closeParties(parties []*demoParty) {
-	for _, p := range parties {
-		if p != nil {
-			p.keyring.Close()
-		}
-	}
-}
-
-func ids(parties []*demoParty) []party.ID {
-	out := make([]party.ID, len(parties))
+// namesOf are the parties' names, in order.
+func namesOf(parties []*demoParty) []string {
+	out := make([]string, len(parties))
 	for i, p := range parties {
-		out[i] = p.holder.ID
+		out[i] = p.name
 	}
 	return out
 }
 
-// ceremonyRun runs ceremony d among the given parties over one in-memory
-// network, each on its own goroutine as on its own machine. Progress events
-// are those of the first party. It returns the first party's result once
-// every party succeeded and all produced the same public output.
-func ceremonyRun(ctx context.Context, parties []*demoParty, d *ceremony.Descriptor, progress func(ceremony.Event)) (*ceremony.Result, error) {
-	net := ceremony.NewMemoryNetwork(d.Parties...)
-	results := make([]*ceremony.Result, len(parties))
-	errs := make([]error, len(parties))
-	var wg sync.WaitGroup
+// fingerprints are the parties' fingerprints, in order.
+func fingerprints(parties []*demoParty) []string {
+	out := make([]string, len(parties))
 	for i, p := range parties {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var report func(ceremony.Event)
-			if i == 0 {
-				report = progress
-			}
-			results[i], errs[i] = p.holder.Run(ctx, d, net.Endpoint(p.holder.ID), report)
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("%s: %w", p.holder.ID, errs[i])
-			}
-		}()
+		out[i] = p.fingerprint()
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	return out
+}
+
+// partyIDs are names as the progress reporter lists parties.
+func partyIDs(names []string) []party.ID {
+	out := make([]party.ID, len(names))
+	for i, n := range names {
+		out[i] = party.ID(n)
 	}
-	for i, r := range results[1:] {
-		if string(r.PublicKey) != string(results[0].PublicKey) || string(r.Signature) != string(results[0].Signature) {
-			return nil, fmt.Errorf("%s and %s disagree on the result", parties[0].holder.ID, parties[i+1].holder.ID)
-		}
-	}
-	return results[0], nil
+	return out
 }

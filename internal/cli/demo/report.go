@@ -8,7 +8,6 @@ import (
 
 	"github.com/paratro/paratro/internal/output"
 	"github.com/paratro/paratro/internal/progress"
-	"github.com/taurusgroup/multi-party-sig/pkg/party"
 )
 
 // demoReport is the --output json form of the demo. Its field names follow
@@ -120,13 +119,3 @@ func short(hexs string) string {
 }
 
 func ms(v int64) string { return progress.Duration(time.Duration(v) * time.Millisecond) }
-
-func names(ids []party.ID) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = string(id)
-	}
-	return out
-}
-
-func joinNames(ids []party.ID) string { return strings.Join(names(ids), " and ") }
