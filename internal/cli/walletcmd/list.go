@@ -15,6 +15,9 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",
 		Short:   "List the wallets this home knows",
+		Long: `List the wallets this home keeps a public record of: those it holds a
+share of, and those it created. The epoch is that of this holder's
+active share when it holds one.`,
 		Example: "  $ paratro wallet list\n  $ paratro wallet list --output json | jq -r '.[].address'",
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -59,6 +62,9 @@ func newCmdShow(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:     "show WALLET",
 		Short:   "Show one wallet's public record",
+		Long: `Show a wallet's public record: ID, name, chain and scheme, address and
+public key, threshold and parties, and the current share epoch (from this
+holder's own share when it holds one). Nothing shown is secret.`,
 		Example: "  $ paratro wallet show ops\n  $ paratro wallet show wal_7hq2mzk4t6a3bx5c --output json",
 		Args:    cmdutil.ExactArgs(1, "the wallet ID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
