@@ -9,8 +9,8 @@ import (
 
 func newCmdList(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:     "list",
-		Short:   "List the identities this home trusts (you first)",
+		Use:   "list",
+		Short: "List the identities this home trusts (you first)",
 		Long: `List the identities this home trusts: yours first, then those added with
 "paratro identity add". Parties approve only ceremonies whose initiator
 and parties are all in this list, with exactly these keys.`,

@@ -13,8 +13,8 @@ import (
 
 func newCmdList(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:     "list",
-		Short:   "List the wallets this home knows",
+		Use:   "list",
+		Short: "List the wallets this home knows",
 		Long: `List the wallets this home keeps a public record of: those it holds a
 share of, and those it created. The epoch is that of this holder's
 active share when it holds one.`,
@@ -60,8 +60,8 @@ active share when it holds one.`,
 
 func newCmdShow(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:     "show WALLET",
-		Short:   "Show one wallet's public record",
+		Use:   "show WALLET",
+		Short: "Show one wallet's public record",
 		Long: `Show a wallet's public record: ID, name, chain and scheme, address and
 public key, threshold and parties, and the current share epoch (from this
 holder's own share when it holds one). Nothing shown is secret.`,
