@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -275,7 +276,7 @@ func (e *env) begin(home string, args ...string) *running {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), maxCommand)
 	r := &running{args: args, cmd: exec.CommandContext(ctx, bin, args...), start: time.Now(), done: make(chan struct{}), cancel: cancel}
-	r.cmd.Env = e.childEnv()
+	r.cmd.Env, r.cmd.SysProcAttr = e.childEnv(), childAttr()
 	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.errb
 	if err := r.cmd.Start(); err != nil {
 		r.res = result{args: args, code: -1, stderr: err.Error()}
@@ -340,7 +341,7 @@ func (r *relayProc) start() error {
 	}
 	defer logf.Close()
 	cmd := exec.Command(bin, "relay", "serve", "--listen", r.addr, "--data", r.data, "--addr-file", addrFile, "--log-format", "json")
-	cmd.Env = r.env.childEnv()
+	cmd.Env, cmd.SysProcAttr = r.env.childEnv(), childAttr()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return err
@@ -476,7 +477,7 @@ func (p *partyProc) start() error {
 	p.mu.Unlock()
 	cmd := exec.Command(bin, "party", "run", "--no-tui", "--policy", filepath.Join(p.env.dir, "policy.yaml"),
 		"--output", "json", "--home", p.home)
-	cmd.Env = p.env.childEnv()
+	cmd.Env, cmd.SysProcAttr = p.env.childEnv(), childAttr()
 	cmd.Stderr = logf
 	cmd.Stdout = &lineWriter{copyTo: logf, line: func(s string) { p.add(s) }}
 	if err := cmd.Start(); err != nil {
@@ -636,8 +637,18 @@ func (e *env) client(t *testing.T, home string) (*relay.Client, *identity.Identi
 	return c, id
 }
 
-// freePort returns a loopback port nobody listens on now.
+// freePort returns a loopback port nobody listens on now, below the usual
+// ephemeral range (Linux 32768-60999, BSD 49152-65535) so that no outgoing
+// connection takes it while the relay is down between restarts.
 func freePort() (int, error) {
+	for range 50 {
+		port := 20000 + mrand.IntN(12000)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			ln.Close()
+			return port, nil
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
