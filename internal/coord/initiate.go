@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/identity"
@@ -108,7 +109,9 @@ func (e *FailedError) Blamed() []string {
 		}
 	}
 	for _, o := range e.Failures {
-		for _, w := range append(append(slices.Clone(o.Waiting), o.Culprits...), o.ReportedBy) {
+		// Not ReportedBy: the party that reported an abort is often the
+		// honest one (it refused a changed message, or saw a peer vanish).
+		for _, w := range append(slices.Clone(o.Waiting), o.Culprits...) {
 			if w != "" {
 				add(e.names(w))
 			}
@@ -150,17 +153,26 @@ func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Reques
 	if err := r.CreateCeremony(ctx, relay.CreateCeremony{ID: id, Members: members, Request: raw, Deadline: req.Deadline}); err != nil {
 		return nil, fmt.Errorf("post the request to the relay: %w", err)
 	}
-	// Give the parties until the deadline, and a little more to report.
-	ctx, cancel := context.WithDeadline(ctx, req.Deadline.Add(10*time.Second))
+	// Give the parties until the deadline, and a moment more to report:
+	// at the deadline each party's engine gives up and reports at once.
+	ctx, cancel := context.WithDeadline(ctx, req.Deadline.Add(reportGrace))
 	defer cancel()
+	var failWait context.Context // set once a participant reported a failure
 
 	w := &watch{req: req, id: id, reqHash: hashStatement(raw), approved: map[string]bool{}, rejected: map[string]string{},
 		outcomes: map[string]*Outcome{}, progress: progress}
 	w.report()
 	var after uint64
 	for {
-		msgs, err := r.Messages(ctx, id, after, pollWait)
+		pctx := ctx
+		if failWait != nil {
+			pctx = failWait
+		}
+		msgs, err := r.Messages(pctx, id, after, pollWait)
 		if err != nil {
+			if failWait != nil && failWait.Err() != nil && ctx.Err() == nil {
+				return w.finish(started) // the others had their chance to report
+			}
 			if ctx.Err() != nil {
 				return nil, w.deadline(ctx)
 			}
@@ -199,6 +211,13 @@ func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Reques
 		if w.start != nil && len(w.outcomes) == len(w.start.Signers) {
 			return w.finish(started)
 		}
+		if failWait == nil && w.failed() {
+			// The ceremony has failed; give the other participants a moment
+			// to say how it ended for them, but do not wait for the dead.
+			var stop context.CancelFunc
+			failWait, stop = context.WithTimeout(ctx, failureGrace)
+			defer stop()
+		}
 	}
 }
 
@@ -209,6 +228,24 @@ func memberOf(list []identity.Public, fp string) (identity.Public, bool) {
 		}
 	}
 	return identity.Public{}, false
+}
+
+// reportGrace is how long after the deadline the initiator waits for
+// outcomes; failureGrace how long it waits for the others' outcomes once
+// one participant reported a failure.
+const (
+	reportGrace  = 2 * time.Second
+	failureGrace = 3 * time.Second
+)
+
+// failed reports whether a participant reported a failure.
+func (w *watch) failed() bool {
+	for _, o := range w.outcomes {
+		if !o.OK {
+			return true
+		}
+	}
+	return false
 }
 
 // watch is the initiator's view of its ceremony.
@@ -252,13 +289,50 @@ func (w *watch) take(st *Statement) error {
 		if err := st.decode(&o); err != nil {
 			return nil
 		}
-		o.Error = ceremony.Sanitize(o.Error)
+		o.Error = w.req.humanize(sanitizeLong(o.Error))
 		if _, seen := w.outcomes[st.Signer]; !seen {
 			w.outcomes[st.Signer] = &o
 			w.report()
 		}
 	}
 	return nil
+}
+
+// maxOutcomeText caps a party's error text: long enough for the decisive
+// cause at the end of a wrapped error, short enough for a terminal.
+const maxOutcomeText = 1000
+
+// sanitizeLong strips control characters from peer-supplied text and caps
+// its length (SECURITY.md B4: peer text never reaches a terminal raw).
+func sanitizeLong(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n >= maxOutcomeText {
+			b.WriteString("…")
+			break
+		}
+		if r == '\n' || r == '\t' {
+			r = ' '
+		}
+		if !unicode.IsPrint(r) {
+			continue
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// humanize writes the parties' names beside their fingerprints in text.
+func (r *Request) humanize(text string) string {
+	for _, p := range append([]identity.Public{r.Initiator}, r.Parties...) {
+		fp := p.Fingerprint()
+		if strings.Contains(text, fp) && !strings.Contains(text, p.Name+" ("+fp) {
+			text = strings.ReplaceAll(text, fp, p.Name+" ("+fp+")")
+		}
+	}
+	return text
 }
 
 // ready returns the signers once enough parties approved, or an error once
@@ -344,6 +418,11 @@ func (w *watch) finish(started time.Time) (*Report, error) {
 		}
 	}
 	if len(fail.Failures) > 0 {
+		for _, fp := range w.start.Signers {
+			if _, ok := w.outcomes[fp]; !ok {
+				fail.Missing = append(fail.Missing, w.req.name(fp))
+			}
+		}
 		return nil, fail
 	}
 	var first *Outcome

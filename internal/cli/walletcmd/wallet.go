@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/coord"
 	"github.com/paratro/paratro/internal/home"
@@ -92,7 +93,11 @@ func explain(err error) error {
 		return err
 	case errors.As(err, &fail):
 		if b := fail.Blamed(); len(b) > 0 {
-			return cmdutil.WithHint(err, "check that "+strings.Join(b, ", ")+" is running paratro party run; for a signature you may choose other signers with --signers")
+			hint := "check that " + strings.Join(b, ", ") + " is running paratro party run"
+			if fail.Kind == ceremony.KindSign {
+				hint += "; or sign with other parties: --signers"
+			}
+			return cmdutil.WithHint(err, hint)
 		}
 		return err
 	case errors.As(err, &api) && api.Status == 403:
