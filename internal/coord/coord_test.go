@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,4 +202,40 @@ func TestUntrustedPartyRejected(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	t.Log(err)
+}
+
+// A party that never answers: the initiator gives up at the deadline (plus
+// a short grace), names it, and the error is a timeout.
+func TestSilentPartyTimesOut(t *testing.T) {
+	r := newRig(t, "ana", "ben", "vault")
+	r.start(0, approveAll)
+	r.start(1, approveAll)
+	// vault registers but its party is not running.
+	if err := r.client(r.homes[2]).Register(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	began := time.Now()
+	_, err := r.initiate(ctx, 0, &Request{Kind: ceremony.KindKeygen, Scheme: ceremony.SchemeSchnorr, WalletID: holder.NewWalletID(),
+		Parties: r.parties(), Required: 2, Deadline: time.Now().Add(2 * time.Second)})
+	if !errors.Is(err, ceremony.ErrTimeout) || !strings.Contains(err.Error(), "vault") || strings.Contains(err.Error(), "ana,") {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(began); d > 2*time.Second+reportGrace+time.Second {
+		t.Fatalf("gave up after %v", d)
+	}
+}
+
+func TestHumanize(t *testing.T) {
+	r := newRig(t, "ana", "ben")
+	req := &Request{Initiator: r.homes[0].ID.Public, Parties: r.parties()}
+	fp := r.homes[1].ID.Fingerprint()
+	got := req.humanize("aborted by " + fp + ": waiting for " + fp)
+	if want := "aborted by ben (" + fp + "): waiting for ben (" + fp + ")"; got != want {
+		t.Fatalf("%q, want %q", got, want)
+	}
+	if s := sanitizeLong("a\x1b[31mb\nc"); s != "a[31mb c" {
+		t.Fatalf("sanitized %q", s)
+	}
 }
