@@ -1,0 +1,555 @@
+// Command benchrelay measures what the relay costs a 2-of-3 ECDSA (CMP)
+// wallet: the same ceremonies run through a relay with every party a
+// separate process on loopback, and in one process over the in-memory
+// transport, alternating the two so that the machine's load falls on both
+// alike. scripts/bench.sh runs it; it never fails on a ratio.
+//
+// The relay side is set up as scripts/e2e.sh does: `paratro relay serve`,
+// three homes (ana, ben, vault) made with `paratro init`, file keyrings,
+// each trusting the others, and three `paratro party run --no-tui --policy`
+// processes. The initiator is a fourth identity (ops), made the same way
+// and trusted by the parties, driven from this program with coord.Initiate:
+// the code `paratro wallet create|sign` runs, timed the same way
+// (elapsed_ms: from posting the request until every participant's outcome
+// arrived). A few `paratro wallet sign --output json` commands are also
+// timed whole, to show what process start and the keyring unlock add.
+//
+// The memory side is ceremony.Run for every party of the ceremony on its
+// own goroutine over ceremony.NewMemoryNetwork (ceremonytest.RunAll): the
+// TEST-ONLY fixture shares for sign, fresh parties for keygen.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/taurusgroup/multi-party-sig/pkg/party"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/ceremony/ceremonytest"
+	"github.com/paratro/paratro/internal/chain/ethereum"
+	"github.com/paratro/paratro/internal/coord"
+	"github.com/paratro/paratro/internal/holder"
+	"github.com/paratro/paratro/internal/home"
+	"github.com/paratro/paratro/internal/identity"
+	"github.com/paratro/paratro/internal/relay"
+	"github.com/paratro/paratro/shares"
+)
+
+type options struct {
+	paratro  string
+	signs    int
+	dkgs     int
+	cliSigns int
+	warmup   int
+	hops     int
+	dir      string
+	fixture  string
+	target   float64
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.paratro, "paratro", "bin/paratro", "the paratro binary to run the relay and the parties with")
+	flag.IntVar(&o.signs, "signs", 20, "signs on each side (relay, memory), alternating")
+	flag.IntVar(&o.dkgs, "dkgs", 3, "2-of-3 ECDSA key generations on each side, alternating")
+	flag.IntVar(&o.cliSigns, "cli-signs", 3, "`paratro wallet sign` commands timed whole (process start, keyring unlock), spread over the sign rounds")
+	flag.IntVar(&o.warmup, "warmup", 1, "untimed signs on each side before the timed ones")
+	flag.IntVar(&o.hops, "hops", 50, "round trips of the per-message relay measurement (0: skip it)")
+	flag.StringVar(&o.dir, "dir", "", "keep the homes, relay data and logs here (default: a temporary directory, removed)")
+	flag.StringVar(&o.fixture, "fixture", "ceremony/ceremonytest/testdata/TEST-ONLY-ecdsa-2of3.json", "the TEST-ONLY 2-of-3 ECDSA fixture shares the memory side signs with")
+	flag.Float64Var(&o.target, "target", 1.10, "the sign ratio (relay p50 / memory p50) aimed at")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchrelay:", err)
+		os.Exit(1)
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "benchrelay: "+format+"\n", args...)
+}
+
+// bench is the relay side's setup.
+type bench struct {
+	o      options
+	dir    string
+	env    []string
+	pass   string
+	procs  []*proc
+	url    string
+	ops    *home.Home
+	client *relay.Client
+	// parties of the relay wallets, in the order ana, ben, vault.
+	parties []identity.Public
+}
+
+func run(ctx context.Context, o options) error {
+	if o.signs < 1 {
+		return errors.New("-signs must be at least 1")
+	}
+	paratro, err := filepath.Abs(o.paratro)
+	if err != nil {
+		return err
+	}
+	o.paratro = paratro
+	fixture, err := os.ReadFile(o.fixture)
+	if err != nil {
+		return fmt.Errorf("read the fixture (run from the module root or give -fixture): %w", err)
+	}
+	memShares, err := ceremonytest.ParseFixture(fixture)
+	if err != nil {
+		return err
+	}
+
+	b := &bench{o: o}
+	if b.dir = o.dir; b.dir == "" {
+		if b.dir, err = os.MkdirTemp("", "benchrelay-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(b.dir)
+	} else if err := os.MkdirAll(b.dir, 0o700); err != nil {
+		return err
+	}
+	defer b.stopAll()
+	if err := b.setup(ctx); err != nil {
+		return err
+	}
+
+	res := &results{load: [2]string{loadavg()}}
+	// DKG first: the first relay key generation makes the wallet the relay
+	// signs with.
+	var wallet *home.Wallet
+	for i := range max(o.dkgs, 1) {
+		if o.dkgs == 0 {
+			logf("keygen of the wallet to sign with, through the relay")
+		} else {
+			logf("keygen %d/%d through the relay", i+1, o.dkgs)
+		}
+		r, w, err := b.relayKeygen(ctx)
+		if err != nil {
+			return err
+		}
+		if wallet == nil {
+			wallet = w
+		}
+		if o.dkgs == 0 {
+			break // only the wallet was needed
+		}
+		res.dkgRelay = append(res.dkgRelay, r)
+		logf("  relay  %s", r)
+		logf("keygen %d/%d in memory", i+1, o.dkgs)
+		m, err := memKeygen(ctx)
+		if err != nil {
+			return err
+		}
+		res.dkgMem = append(res.dkgMem, m)
+		logf("  memory %s", m)
+	}
+	if err := b.ops.SaveWallet(wallet); err != nil {
+		return err
+	}
+
+	for i := range o.warmup {
+		r, err := b.relaySign(ctx, wallet)
+		if err != nil {
+			return err
+		}
+		m, err := memSign(ctx, memShares)
+		if err != nil {
+			return err
+		}
+		res.warm = append(res.warm, [2]time.Duration{r.total, m.total})
+		logf("warm-up %d/%d: relay %s, memory %s (not counted)", i+1, o.warmup, ms(r.total), ms(m.total))
+	}
+	cliDone := 0
+	for i := range o.signs {
+		r, err := b.relaySign(ctx, wallet)
+		if err != nil {
+			return err
+		}
+		res.signRelay = append(res.signRelay, r)
+		m, err := memSign(ctx, memShares)
+		if err != nil {
+			return err
+		}
+		res.signMem = append(res.signMem, m)
+		logf("sign %2d/%d: relay %s, memory %s", i+1, o.signs, r, m)
+		// spread the CLI signs over the rounds
+		for want := (i + 1) * o.cliSigns / o.signs; cliDone < want; {
+			c, err := b.cliSign(ctx, wallet)
+			if err != nil {
+				return err
+			}
+			res.cli = append(res.cli, c)
+			cliDone++
+			logf("  CLI wallet sign: wall %s, elapsed_ms %d", ms(c.wall), c.elapsedMS)
+		}
+	}
+	if o.hops > 0 {
+		logf("per-message relay cost: %d round trips", o.hops)
+		if res.traffic, err = signTraffic(ctx, memShares); err != nil {
+			return err
+		}
+		msgs, bytes := res.traffic.total()
+		if res.hop, err = b.hops(ctx, o.hops, bytes/max(msgs, 1)); err != nil {
+			return err
+		}
+	}
+	res.load[1] = loadavg()
+	res.print(os.Stdout, o)
+	return nil
+}
+
+// ---- relay side setup ----
+
+// proc is a child process: the relay or a party.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  string
+}
+
+func (b *bench) start(name, logName string, args ...string) (*proc, error) {
+	logPath := filepath.Join(b.dir, logName)
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(b.o.paratro, args...)
+	cmd.Env = b.env
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{}), log: logPath}
+	go func() { _ = cmd.Wait(); f.Close(); close(p.done) }()
+	b.procs = append(b.procs, p)
+	return p, nil
+}
+
+// stopAll ends the processes this program started: parties first, then the
+// relay; SIGTERM, then SIGKILL after 5 s.
+func (b *bench) stopAll() {
+	for i := len(b.procs) - 1; i >= 0; i-- {
+		p := b.procs[i]
+		if p.cmd.Process.Signal(syscall.SIGTERM) != nil {
+			_ = p.cmd.Process.Kill() // no SIGTERM (Windows)
+		}
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+	b.procs = nil
+}
+
+// paratroCmd runs one paratro command to completion and returns its stdout.
+func (b *bench) paratroCmd(ctx context.Context, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, b.o.paratro, args...)
+	cmd.Env = b.env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("paratro %s: %w\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.Bytes(), nil
+}
+
+func (b *bench) setup(ctx context.Context) error {
+	pass := make([]byte, 16)
+	_, _ = rand.Read(pass)
+	b.pass = "bench-" + hex.EncodeToString(pass) // throwaway homes, throwaway passphrase
+	b.env = append(os.Environ(), "PARATRO_KEYRING=file", "PARATRO_KEYRING_PASSPHRASE="+b.pass)
+
+	// 1. the relay, on a free loopback port
+	addrFile := filepath.Join(b.dir, "relay.addr")
+	rl, err := b.start("relay", "relay.log", "relay", "serve", "--listen", "127.0.0.1:0",
+		"--data", filepath.Join(b.dir, "relay"), "--addr-file", addrFile)
+	if err != nil {
+		return err
+	}
+	for i := 0; ; i++ {
+		if a, err := os.ReadFile(addrFile); err == nil && len(bytes.TrimSpace(a)) > 0 {
+			b.url = "http://" + string(bytes.TrimSpace(a))
+			break
+		}
+		select {
+		case <-rl.done:
+			return fmt.Errorf("the relay stopped; see %s", rl.log)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if i > 100 {
+			return fmt.Errorf("the relay did not start; see %s", rl.log)
+		}
+	}
+	b.env = append(b.env, "PARATRO_RELAY="+b.url)
+	logf("relay at %s, homes and logs in %s", b.url, b.dir)
+
+	// 2. four identities: the three parties and the initiator; each trusts
+	// the others (the initiator needs only the parties).
+	names := []string{"ana", "ben", "vault", "ops"}
+	idFiles := map[string]string{}
+	fps := map[string]string{}
+	for _, n := range names {
+		if _, err := b.paratroCmd(ctx, "init", "--name", n, "--home", b.home(n), "--output", "json"); err != nil {
+			return err
+		}
+		out, err := b.paratroCmd(ctx, "identity", "show", "--home", b.home(n), "--output", "json")
+		if err != nil {
+			return err
+		}
+		var id struct {
+			Fingerprint string `json:"fingerprint"`
+		}
+		if err := json.Unmarshal(out, &id); err != nil || id.Fingerprint == "" {
+			return fmt.Errorf("identity show %s: %q", n, out)
+		}
+		idFiles[n] = filepath.Join(b.dir, n+".id.json")
+		fps[n] = id.Fingerprint
+		if err := os.WriteFile(idFiles[n], out, 0o600); err != nil {
+			return err
+		}
+	}
+	for _, n := range names {
+		for _, other := range names {
+			if n == other {
+				continue
+			}
+			if _, err := b.paratroCmd(ctx, "identity", "add", idFiles[other], "--fingerprint", fps[other], "--home", b.home(n)); err != nil {
+				return err
+			}
+		}
+	}
+
+	// 3. each holder's party, unattended, approving what ops asks
+	policy := filepath.Join(b.dir, "policy.yaml")
+	if err := os.WriteFile(policy, []byte("rules:\n  - action: approve\n    kinds: [keygen, sign, refresh]\n    initiators: [ops]\n"), 0o600); err != nil {
+		return err
+	}
+	for _, n := range names[:3] {
+		if _, err := b.start(n, n+".party.log", "party", "run", "--no-tui", "--policy", policy, "--home", b.home(n)); err != nil {
+			return err
+		}
+	}
+
+	// 4. the initiator, in this process
+	kr, err := shares.OpenFileKeyring(filepath.Join(b.home("ops"), "keyring.json"), []byte(b.pass))
+	if err != nil {
+		return err
+	}
+	if b.ops, err = home.Open(b.home("ops"), kr); err != nil {
+		return err
+	}
+	if b.client, err = relay.NewClient(b.url, b.ops.ID, relay.ClientOptions{}); err != nil {
+		return err
+	}
+	if err := b.client.Register(ctx); err != nil {
+		return err
+	}
+	for _, n := range names[:3] {
+		p, err := b.ops.Resolve(n)
+		if err != nil {
+			return err
+		}
+		b.parties = append(b.parties, p)
+	}
+	// wait until the three parties have registered
+	for i := 0; ; i++ {
+		roster, err := b.client.Roster(ctx)
+		if err != nil {
+			return err
+		}
+		if len(roster) >= 4 {
+			break
+		}
+		if i > 200 {
+			return fmt.Errorf("the parties did not register with the relay; see %s/*.party.log", b.dir)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (b *bench) home(name string) string { return filepath.Join(b.dir, name) }
+
+// tailLogs adds the end of every party's log to err.
+func (b *bench) tailLogs(err error) error {
+	var sb strings.Builder
+	for _, p := range b.procs {
+		raw, _ := os.ReadFile(p.log)
+		lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+		fmt.Fprintf(&sb, "\n--- %s (%s), last lines:\n%s", p.name, p.log, strings.Join(lines[max(0, len(lines)-8):], "\n"))
+	}
+	return fmt.Errorf("%w%s", err, sb.String())
+}
+
+// ---- one ceremony each ----
+
+// relayRun is one ceremony through the relay, as its initiator saw it.
+type relayRun struct {
+	total     time.Duration // coord.Report.Elapsed: request posted → every outcome arrived
+	approvals time.Duration // request posted → start posted (approvals collected)
+	running   time.Duration // start posted → every outcome arrived
+	engine    time.Duration // longest ceremony.Run inside a participant (its outcome's elapsed_ms)
+	cpu       time.Duration // CPU time of the relay, the parties and the initiator
+	signers   []string
+}
+
+func (r relayRun) String() string {
+	return fmt.Sprintf("%s (approvals %s, run %s, engine in parties %s, signers %s)",
+		ms(r.total), ms(r.approvals), ms(r.running), ms(r.engine), strings.Join(r.signers, "+"))
+}
+
+// initiate runs req with coord.Initiate and splits its time at the start.
+func (b *bench) initiate(ctx context.Context, req *coord.Request) (*coord.Report, relayRun, error) {
+	var r relayRun
+	t0 := time.Now()
+	var startAt time.Time
+	cpu0 := b.cpu()
+	rep, err := coord.Initiate(ctx, b.client, b.ops.ID, req, func(st coord.Status) {
+		if st.Phase != "approvals" && startAt.IsZero() {
+			startAt = time.Now()
+		}
+	})
+	if err != nil {
+		return nil, r, b.tailLogs(fmt.Errorf("%s through the relay: %w", req.Kind, err))
+	}
+	r.cpu = b.cpu() - cpu0
+	r.total = rep.Elapsed // Initiate's own clock starts as it is called, at t0
+	r.approvals = startAt.Sub(t0)
+	r.running = r.total - r.approvals
+	for _, p := range rep.Signers {
+		r.signers = append(r.signers, p.Name)
+		r.engine = max(r.engine, time.Duration(rep.Outcomes[p.Fingerprint()].ElapsedMS)*time.Millisecond)
+	}
+	return rep, r, nil
+}
+
+func (b *bench) relayKeygen(ctx context.Context) (relayRun, *home.Wallet, error) {
+	now := time.Now()
+	req := &coord.Request{Kind: ceremony.KindKeygen, Scheme: ceremony.SchemeECDSA, WalletID: holder.NewWalletID(),
+		WalletName: "bench", Chain: "ethereum", Parties: b.parties, Required: 2,
+		Deadline: now.Add(3 * time.Minute), CreatedAt: now.UTC()}
+	rep, r, err := b.initiate(ctx, req)
+	if err != nil {
+		return r, nil, err
+	}
+	res := rep.Result()
+	w := &home.Wallet{ID: req.WalletID, Name: req.WalletName, Chain: req.Chain, Scheme: string(req.Scheme),
+		Required: req.Required, Parties: req.Parties, Epoch: res.Epoch, PublicKey: res.PublicKey,
+		ConfigDigest: res.ConfigDigest, Address: coord.AddressOf(req.Scheme, hexBytes(res.PublicKey)),
+		CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
+	return r, w, nil
+}
+
+func (b *bench) relaySign(ctx context.Context, w *home.Wallet) (relayRun, error) {
+	digest := randomDigest()
+	now := time.Now()
+	// A short deadline keeps the initiator under the relay's limit of open
+	// ceremonies however many signs are asked for.
+	req := &coord.Request{Kind: ceremony.KindSign, Scheme: ceremony.Scheme(w.Scheme), WalletID: w.ID, WalletName: w.Name,
+		Chain: w.Chain, Parties: w.Parties, Required: w.Required, Epoch: w.Epoch, ConfigDigest: w.ConfigDigest,
+		Digest: hex.EncodeToString(digest), Deadline: now.Add(30 * time.Second), CreatedAt: now.UTC()}
+	rep, r, err := b.initiate(ctx, req)
+	if err != nil {
+		return r, err
+	}
+	if err := ethereum.VerifyDigest(w.Address, digest, hexBytes(rep.Result().Signature)); err != nil {
+		return r, fmt.Errorf("relay signature does not verify: %w", err)
+	}
+	return r, nil
+}
+
+// cliRun is one `paratro wallet sign --output json`.
+type cliRun struct {
+	wall      time.Duration
+	elapsedMS int64
+}
+
+func (b *bench) cliSign(ctx context.Context, w *home.Wallet) (cliRun, error) {
+	t0 := time.Now()
+	out, err := b.paratroCmd(ctx, "wallet", "sign", w.ID, "--home", b.home("ops"), "--digest", hex.EncodeToString(randomDigest()),
+		"--timeout", "30s", "--output", "json")
+	wall := time.Since(t0)
+	if err != nil {
+		return cliRun{}, b.tailLogs(err)
+	}
+	var js struct {
+		ElapsedMS int64 `json:"elapsed_ms"`
+	}
+	if err := json.Unmarshal(out, &js); err != nil {
+		return cliRun{}, fmt.Errorf("wallet sign output: %w: %q", err, out)
+	}
+	return cliRun{wall: wall, elapsedMS: js.ElapsedMS}, nil
+}
+
+// memRun is one ceremony over the in-memory transport.
+type memRun struct {
+	total  time.Duration // ceremonytest.RunAll: every party's ceremony.Run started → all returned
+	engine time.Duration // longest ceremony.Run (Result.Elapsed)
+	cpu    time.Duration // CPU time of this process
+}
+
+func (m memRun) String() string { return ms(m.total) }
+
+func memRunAll(ctx context.Context, d *ceremony.Descriptor, sh map[party.ID]*ceremony.Share) (memRun, error) {
+	cpu0 := selfCPU()
+	t0 := time.Now()
+	out, _ := ceremonytest.RunAll(ctx, d, sh)
+	m := memRun{total: time.Since(t0), cpu: selfCPU() - cpu0}
+	for id, o := range out {
+		if o.Err != nil {
+			return m, fmt.Errorf("memory %s: %s: %w", d.Kind, id, o.Err)
+		}
+		m.engine = max(m.engine, o.Result.Elapsed)
+	}
+	return m, nil
+}
+
+func memSign(ctx context.Context, sh map[party.ID]*ceremony.Share) (memRun, error) {
+	return memRunAll(ctx, ceremonytest.Sign(sh, randomDigest(), "alice", "bob"), sh)
+}
+
+func memKeygen(ctx context.Context) (memRun, error) {
+	return memRunAll(ctx, ceremonytest.Keygen(ceremony.SchemeECDSA, 2, ceremonytest.FixtureParties...), nil)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+
+func hexBytes(s string) []byte {
+	b, _ := hex.DecodeString(s)
+	return b
+}
+
+func randomDigest() []byte {
+	d := make([]byte, 32)
+	_, _ = rand.Read(d)
+	return d
+}
