@@ -160,11 +160,14 @@ const maxReason = 200
 // Sanitize makes peer-supplied text safe to show: control characters and
 // escape sequences are dropped and the text is cut to a bounded length
 // (SECURITY.md B4, release case 16).
-func Sanitize(s string) string {
+func Sanitize(s string) string { return SanitizeN(s, maxReason) }
+
+// SanitizeN is Sanitize with a cap of max characters.
+func SanitizeN(s string, max int) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range s {
-		if n >= maxReason {
+		if n >= max {
 			b.WriteString("…")
 			break
 		}

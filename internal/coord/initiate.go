@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/identity"
@@ -304,25 +303,7 @@ const maxOutcomeText = 1000
 
 // sanitizeLong strips control characters from peer-supplied text and caps
 // its length (SECURITY.md B4: peer text never reaches a terminal raw).
-func sanitizeLong(s string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n >= maxOutcomeText {
-			b.WriteString("…")
-			break
-		}
-		if r == '\n' || r == '\t' {
-			r = ' '
-		}
-		if !unicode.IsPrint(r) {
-			continue
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
+func sanitizeLong(s string) string { return ceremony.SanitizeN(s, maxOutcomeText) }
 
 // humanize writes the parties' names beside their fingerprints in text.
 func (r *Request) humanize(text string) string {

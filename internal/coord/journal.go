@@ -14,6 +14,7 @@ import (
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
 
 	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/atomicfile"
 	"github.com/paratro/paratro/internal/envelope"
 	"github.com/paratro/paratro/internal/identity"
 	"github.com/paratro/paratro/shares"
@@ -39,27 +40,7 @@ func (p *Party) writeJournal(j *journalEntry) error {
 	if err != nil {
 		return err
 	}
-	dir := p.journalDir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), filepath.Join(dir, j.CeremonyID+".json"))
+	return atomicfile.Write(filepath.Join(p.journalDir(), j.CeremonyID+".json"), b)
 }
 
 func (p *Party) removeJournal(id string) { _ = os.Remove(filepath.Join(p.journalDir(), id+".json")) }

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/paratro/paratro/internal/atomicfile"
 	"github.com/paratro/paratro/internal/identity"
 	"github.com/paratro/paratro/shares"
 )
@@ -135,7 +136,7 @@ func (h *Home) Trust(p identity.Public) (added bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	return true, writeFile(filepath.Join(h.Dir, "trusted.json"), append(b, '\n'))
+	return true, atomicfile.Write(filepath.Join(h.Dir, "trusted.json"), append(b, '\n'))
 }
 
 // Resolve finds a trusted identity by name, fingerprint or party ID.
@@ -164,40 +165,4 @@ func (h *Home) Lookup(fp string) (identity.Public, bool) {
 		}
 	}
 	return identity.Public{}, false
-}
-
-// writeFile writes b to path atomically, mode 0600, in a 0700 directory.
-func writeFile(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/paratro/paratro/internal/atomicfile"
 	"github.com/paratro/paratro/internal/identity"
 )
 
@@ -46,7 +47,7 @@ func (h *Home) SaveWallet(w *Wallet) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return writeFile(filepath.Join(h.Dir, "wallets", w.ID+".json"), append(b, '\n'))
+	return atomicfile.Write(filepath.Join(h.Dir, "wallets", w.ID+".json"), append(b, '\n'))
 }
 
 // Wallet reads a wallet's record by ID, or by name when exactly one wallet

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/paratro/paratro/internal/atomicfile"
 	"github.com/paratro/paratro/shares"
 )
 
@@ -42,7 +43,7 @@ func Save(home string, kr shares.Keyring, id *Identity) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(b, '\n'))
+	return atomicfile.Write(path, append(b, '\n'))
 }
 
 // LoadPublic reads home/identity.json.
@@ -81,29 +82,4 @@ func Load(home string, kr shares.Keyring) (*Identity, error) {
 		return nil, fmt.Errorf("the identity key in the keyring (%s) does not match %s", id.Fingerprint(), filepath.Join(home, FileName))
 	}
 	return id, nil
-}
-
-// writeFileAtomic writes b to path through a 0600 temporary file and a rename.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
