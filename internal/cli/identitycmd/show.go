@@ -1,6 +1,8 @@
 package identitycmd
 
 import (
+	"encoding/hex"
+
 	"github.com/spf13/cobra"
 
 	"github.com/paratro/paratro/internal/cli/cmdutil"
@@ -33,7 +35,7 @@ object is what co-holders pass to "paratro identity add".`,
 				return err
 			}
 			j := initcmd.IdentityJSON{Name: pub.Name, Fingerprint: pub.Fingerprint(),
-				SigningKey: hexOf(pub.SigningKey), BoxKey: hexOf(pub.BoxKey)}
+				SigningKey: hex.EncodeToString(pub.SigningKey), BoxKey: hex.EncodeToString(pub.BoxKey)}
 			if cmdutil.OutputFormat(cmd) == output.FormatJSON {
 				return output.JSON(f.IO.Out, j)
 			}
@@ -45,13 +47,4 @@ object is what co-holders pass to "paratro identity add".`,
 			})
 		},
 	}
-}
-
-func hexOf(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 2*len(b))
-	for i, c := range b {
-		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
-	}
-	return string(out)
 }
