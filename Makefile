@@ -31,7 +31,7 @@ e2e:
 race:
 	$(GO) test -count=1 -race -short ./...
 
-## bench: engine vs bare threshold library, as ratios (a few minutes)
+## bench: sign and DKG through the relay (separate processes) vs in memory, and engine vs bare library, as ratios (about 5 minutes)
 bench:
 	sh scripts/bench.sh
 
