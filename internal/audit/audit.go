@@ -41,6 +41,10 @@ const (
 	EventIdentityRegistered  = "relay.identity.registered"
 )
 
+// maxDetail bounds an entry's detail: room for a public key, a signature
+// and an error.
+const maxDetail = 1000
+
 // ZeroHash is the Prev of a log's first entry.
 var ZeroHash = strings.Repeat("0", 2*sha256.Size)
 
@@ -154,9 +158,10 @@ func (l *Log) Append(e Entry) (Entry, error) {
 }
 
 func sanitized(e Entry) Entry {
-	for _, s := range []*string{&e.Event, &e.Actor, &e.Wallet, &e.Ceremony, &e.Kind, &e.Outcome, &e.Detail} {
+	for _, s := range []*string{&e.Event, &e.Actor, &e.Wallet, &e.Ceremony, &e.Kind, &e.Outcome} {
 		*s = ceremony.Sanitize(*s)
 	}
+	e.Detail = ceremony.SanitizeN(e.Detail, maxDetail)
 	e.Parties = sanitizeAll(e.Parties)
 	e.Culprits = sanitizeAll(e.Culprits)
 	return e

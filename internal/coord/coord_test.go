@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/audit"
 	"github.com/paratro/paratro/internal/chain/bitcoin"
 	"github.com/paratro/paratro/internal/holder"
 	"github.com/paratro/paratro/internal/home"
@@ -75,7 +76,12 @@ func (r *rig) client(h *home.Home) *relay.Client {
 func (r *rig) start(i int, decide Decider) {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancels = append(r.cancels, cancel)
-	p := &Party{Home: r.homes[i], Relay: r.client(r.homes[i]), Decide: decide, Events: func(e Event) {
+	log, err := audit.Open(filepath.Join(r.homes[i].Dir, "audit.log"))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { log.Close() })
+	p := &Party{Home: r.homes[i], Relay: r.client(r.homes[i]), Decide: decide, Audit: log, Events: func(e Event) {
 		r.mu.Lock()
 		r.events = append(r.events, e)
 		r.mu.Unlock()
@@ -162,6 +168,11 @@ func TestLifecycleThroughRelay(t *testing.T) {
 		}
 	}
 	sign([]string{r.homes[1].ID.Fingerprint(), r.homes[2].ID.Fingerprint()})
+	// vault: request, approved and outcome for each of the four ceremonies.
+	es := r.auditOf(2, 12)
+	if o := es[2]; o.Event != audit.EventOutcome || o.Outcome != "ok" || !strings.Contains(o.Detail, "public_key="+hex.EncodeToString(pub)) {
+		t.Fatalf("vault's keygen outcome: %+v", o)
+	}
 }
 
 // A party that rejects stops a keygen, and the initiator says who and why.
@@ -180,6 +191,31 @@ func TestRejection(t *testing.T) {
 	if !errors.As(err, &rej) || rej.By != "vault" || rej.Reason != "not today" {
 		t.Fatalf("got %v", err)
 	}
+	es := r.auditOf(2, 2)
+	if es[0].Event != audit.EventRequest || !strings.HasPrefix(es[0].Actor, "ana (") || len(es[0].Parties) != 3 ||
+		es[1].Event != audit.EventRejected || es[1].Detail != "not today" || es[1].Kind != "keygen" {
+		t.Fatalf("vault's audit log: %+v", es)
+	}
+}
+
+// auditOf waits for party i's audit log to hold n entries, checks its
+// chain and returns them.
+func (r *rig) auditOf(i, n int) []audit.Entry {
+	r.t.Helper()
+	path := filepath.Join(r.homes[i].Dir, "audit.log")
+	for range 50 {
+		es, err := audit.ReadAll(path)
+		if err == nil && len(es) >= n {
+			if _, err := audit.Verify(path); err != nil {
+				r.t.Fatal(err)
+			}
+			return es
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	es, err := audit.ReadAll(path)
+	r.t.Fatalf("%s's audit log has %d entries (%v), want %d", r.homes[i].ID.Name, len(es), err, n)
+	return nil
 }
 
 // A party that does not trust one of the parties rejects, naming it.

@@ -13,6 +13,7 @@ import (
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
 
 	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/audit"
 	"github.com/paratro/paratro/internal/chain/ethereum"
 	"github.com/paratro/paratro/internal/holder"
 	"github.com/paratro/paratro/internal/home"
@@ -45,6 +46,8 @@ type Event struct {
 	Detail   string
 	Progress ceremony.Event
 	Err      error
+	// Outcome is this party's outcome, on "done" and "failed" after a run.
+	Outcome *Outcome
 }
 
 // Party is one key holder's party: it answers the requests the relay
@@ -54,6 +57,8 @@ type Party struct {
 	Relay  Relay
 	Decide Decider
 	Events func(Event)
+	// Audit, if set, records requests, decisions and outcomes.
+	Audit *audit.Log
 
 	mu      sync.Mutex
 	running map[string]bool
@@ -61,6 +66,7 @@ type Party struct {
 }
 
 func (p *Party) emit(e Event) {
+	p.audit(e)
 	if p.Events != nil {
 		p.Events(e)
 	}
@@ -385,9 +391,9 @@ func (p *Party) run(ctx context.Context, id string, req *Request, start *Start) 
 		return err
 	}
 	if runErr != nil {
-		p.emit(Event{Ceremony: id, Request: req, What: "failed", Err: runErr})
+		p.emit(Event{Ceremony: id, Request: req, What: "failed", Err: runErr, Outcome: out})
 	} else {
-		p.emit(Event{Ceremony: id, Request: req, What: "done", Detail: out.PublicKey})
+		p.emit(Event{Ceremony: id, Request: req, What: "done", Detail: out.PublicKey, Outcome: out})
 	}
 	return nil
 }

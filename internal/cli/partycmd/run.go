@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/audit"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/coord"
 	"github.com/paratro/paratro/internal/home"
@@ -60,7 +62,9 @@ is killed during a ceremony, the next "party run" tells the others at once
 that it gave up (a party cannot resume a ceremony), so they stop instead of
 waiting for the deadline.
 
-Events go to stderr, one line each; with --output json they go to stdout as
+Requests, decisions and outcomes are also appended to the home's
+hash-chained audit log (audit.log; see paratro audit). Events go to
+stderr, one line each; with --output json they go to stdout as
 one JSON object per line.`,
 		Example: `  $ paratro party run --relay http://127.0.0.1:8700
   $ PARATRO_KEYRING=file PARATRO_KEYRING_PASSPHRASE=... paratro party run --no-tui --policy ci-policy.yaml`,
@@ -105,8 +109,13 @@ one JSON object per line.`,
 func partyRun(ctx context.Context, opts *RunOptions, decide coord.Decider) error {
 	ev := &eventWriter{opts: opts}
 	fmt.Fprintf(opts.IO.ErrOut, "party %s (%s) connecting to %s\n", opts.Home.ID.Name, opts.Home.ID.DisplayFingerprint(), opts.URL)
-	p := &coord.Party{Home: opts.Home, Relay: opts.Relay, Decide: decide, Events: ev.write}
-	err := p.Run(ctx)
+	log, err := audit.Open(filepath.Join(opts.Home.Dir, "audit.log"))
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	p := &coord.Party{Home: opts.Home, Relay: opts.Relay, Decide: decide, Events: ev.write, Audit: log}
+	err = p.Run(ctx)
 	if err == nil && ctx.Err() != nil {
 		fmt.Fprintln(opts.IO.ErrOut, "party stopped")
 		return nil
