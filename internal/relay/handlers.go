@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/paratro/paratro/internal/audit"
 	"github.com/paratro/paratro/internal/identity"
 )
 
@@ -40,6 +41,7 @@ func (s *Server) register(w http.ResponseWriter, _ *http.Request, c *call) error
 	if created {
 		status = http.StatusCreated
 		s.log.Info("identity registered", "identity", p.Fingerprint(), "name", p.Name)
+		s.audit(audit.Entry{Event: audit.EventIdentityRegistered, Actor: p.Label()})
 	}
 	writeJSON(w, status, p)
 	return nil
@@ -86,6 +88,7 @@ func (s *Server) createCeremony(w http.ResponseWriter, _ *http.Request, c *call)
 			s.hub.notify(inboxTopic(m.Fingerprint()))
 		}
 		s.log.Info("ceremony created", "ceremony", rec.ID, "initiator", rec.Initiator, "members", len(rec.Members))
+		s.audit(audit.Entry{Event: audit.EventCeremonyCreated, Actor: c.caller.Label(), Ceremony: rec.ID, Parties: labels(rec.Members)})
 	}
 	writeJSON(w, status, createResponse{ID: stored.ID, CreatedAt: stored.CreatedAt})
 	return nil
@@ -178,6 +181,8 @@ func (s *Server) memberOf(r *http.Request, c *call) (Ceremony, error) {
 	if _, ok := rec.member(c.fp()); !ok {
 		s.log.Warn("ceremony access refused", "identity", c.fp(), "name", c.caller.Name,
 			"ceremony", id, "path", r.URL.Path)
+		s.audit(audit.Entry{Event: audit.EventAccessRefused, Actor: c.caller.Label(), Ceremony: id,
+			Outcome: "refused", Detail: "not a member: " + r.Method + " " + r.URL.Path})
 		return rec, &apiError{status: http.StatusForbidden, code: "forbidden", msg: "not a member of this ceremony"}
 	}
 	return rec, nil

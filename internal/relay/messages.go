@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/paratro/paratro/internal/audit"
 	"github.com/paratro/paratro/internal/envelope"
 )
 
@@ -67,6 +68,9 @@ func (s *Server) posted(w http.ResponseWriter, c *call, id string, res appendRes
 		s.log.Warn("equivocation", "ceremony", id, "identity", c.fp(), "name", c.caller.Name,
 			"type", ev.Type, "round", ev.Round, "to", ev.To, "first_seq", ev.FirstSeq,
 			"first", envelope.Digest(ev.First), "second", envelope.Digest(ev.Second))
+		s.audit(audit.Entry{Event: audit.EventEquivocation, Actor: c.caller.Label(), Ceremony: id, Outcome: "refused",
+			Culprits: []string{c.caller.Label()}, Detail: fmt.Sprintf("type %d round %d to %s: a second envelope (digest %s) for the slot of seq %d (digest %s)",
+				ev.Type, ev.Round, ev.To, envelope.Digest(ev.Second), ev.FirstSeq, envelope.Digest(ev.First))})
 		return &apiError{status: http.StatusConflict, code: "equivocation", seq: res.seq,
 			msg: fmt.Sprintf("a different envelope for this type, round and recipient is already stored (seq %d): a sender may post only one; both are kept as evidence", res.seq)}
 	}

@@ -16,6 +16,8 @@ package relay
 import (
 	"log/slog"
 	"time"
+
+	"github.com/paratro/paratro/internal/audit"
 )
 
 // Defaults of Config's limits.
@@ -50,6 +52,7 @@ type Config struct {
 	Insecure bool   // allow plain HTTP on a non-loopback address
 
 	Logger *slog.Logger     // nil: discard
+	Audit  *audit.Log       // security events; nil: Serve opens <DataDir>/audit.log, NewServer records none
 	Now    func() time.Time // nil: time.Now
 
 	MaxBody           int64         // request body cap (413)

@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/paratro/paratro/internal/audit"
 )
 
 // Serve runs a relay until ctx is cancelled: it opens the store in
@@ -17,7 +20,8 @@ import (
 // cfg.TLSKey are given), calls ready with the address it listens on (so
 // ":0" can be used), and on cancellation ends long-polls at once, lets
 // requests in flight finish (up to cfg.ShutdownTimeout) and closes the
-// store. It returns nil after a clean shutdown.
+// store. Security events go to cfg.Audit, by default the hash-chained
+// log <DataDir>/audit.log. It returns nil after a clean shutdown.
 func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 	cfg = cfg.withDefaults()
 	if cfg.Listen == "" {
@@ -35,6 +39,12 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 		return err
 	}
 	defer st.Close()
+	if cfg.Audit == nil {
+		if cfg.Audit, err = audit.Open(filepath.Join(cfg.DataDir, "audit.log")); err != nil {
+			return err
+		}
+		defer cfg.Audit.Close()
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("relay: listen: %w", err)

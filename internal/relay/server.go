@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paratro/paratro/internal/audit"
 	"github.com/paratro/paratro/internal/identity"
 )
 
@@ -232,3 +233,23 @@ func (r *statusRecorder) WriteHeader(code int) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// audit appends e to the relay's audit log, if it has one; a failure is
+// logged and does not fail the request.
+func (s *Server) audit(e audit.Entry) {
+	if s.cfg.Audit == nil {
+		return
+	}
+	if _, err := s.cfg.Audit.Append(e); err != nil {
+		s.log.Error("audit log", "err", err)
+	}
+}
+
+// labels are the members' names and fingerprints.
+func labels(ms []identity.Public) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Label()
+	}
+	return out
+}

@@ -52,6 +52,11 @@ users may write to is refused. The default is $PARATRO_HOME/relay when
 PARATRO_HOME is set (or --home is given), else $XDG_DATA_HOME/paratro/relay,
 else ~/.local/share/paratro/relay (on Windows %LocalAppData%\paratro\relay).
 
+Security events (identities registered, ceremonies created, access refused
+to non-members, equivocations refused) are appended to the hash-chained
+audit log audit.log in the data directory: paratro audit verify --file
+<data>/audit.log checks it.
+
 With --tls-cert and --tls-key the relay speaks TLS 1.3 only. Without them
 it speaks plain HTTP, and only on a loopback address (127.0.0.1, ::1,
 localhost) unless --insecure is given: requests stay signed and protocol
