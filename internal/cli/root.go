@@ -10,6 +10,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/paratro/paratro/internal/cli/auditcmd"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/cli/demo"
 	"github.com/paratro/paratro/internal/cli/exitcode"
@@ -84,6 +85,7 @@ Start with "paratro demo": a wallet's whole life, on this machine.`,
 	add(root, groupCeremonies, walletcmd.NewCmdWallet(f))
 	add(root, groupCeremonies, walletcmd.NewCmdRotateKeys(f))
 	add(root, groupAdmin, relaycmd.NewCmdRelay(f))
+	add(root, groupAdmin, auditcmd.NewCmdAudit(f))
 	add(root, noGroup, version.NewCmdVersion(f, nil))
 	add(root, noGroup, newHelpTopic("exit-codes", "Exit statuses and error messages", exitcode.Help))
 	// ---- end of the command tree ----
