@@ -118,8 +118,12 @@ func Open(path string) (*Log, error) {
 // Path is the log's file.
 func (l *Log) Path() string { return l.path }
 
-// Close closes the log.
-func (l *Log) Close() error { return l.f.Close() }
+// Close closes the log, after any append in progress.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.f.Close()
+}
 
 // Append writes e as the next entry, with one write, and syncs it to disk
 // before returning the entry as written. Text fields are sanitised.

@@ -80,7 +80,6 @@ func (r *rig) start(i int, decide Decider) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.t.Cleanup(func() { log.Close() })
 	p := &Party{Home: r.homes[i], Relay: r.client(r.homes[i]), Decide: decide, Audit: log, Events: func(e Event) {
 		r.mu.Lock()
 		r.events = append(r.events, e)
@@ -91,7 +90,11 @@ func (r *rig) start(i int, decide Decider) {
 		r.t.Fatal(err)
 	}
 	r.wg.Add(1)
-	go func() { defer r.wg.Done(); _ = p.Run(ctx) }()
+	go func() {
+		defer r.wg.Done()
+		defer log.Close() // Run returns only after every ceremony it started ended
+		_ = p.Run(ctx)
+	}()
 }
 
 func approveAll(context.Context, *Proposal) (Decision, error) { return Decision{Approve: true}, nil }
