@@ -259,10 +259,9 @@ func TestUntrustedPartyRejected(t *testing.T) {
 	_, err := r.initiate(ctx, 0, &Request{Kind: ceremony.KindKeygen, Scheme: ceremony.SchemeSchnorr, WalletID: holder.NewWalletID(),
 		Parties: r.parties(), Required: 2, Deadline: time.Now().Add(20 * time.Second)})
 	var rej *RejectedError
-	if !errors.As(err, &rej) {
+	if !errors.As(err, &rej) || rej.By != "ben" || !strings.Contains(rej.Reason, "not trusted here: eve") {
 		t.Fatalf("got %v", err)
 	}
-	t.Log(err)
 }
 
 // A party that never answers: the initiator gives up at the deadline (plus

@@ -146,7 +146,7 @@ func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Reques
 		return nil, err
 	}
 	members := slices.Clone(req.Parties)
-	if _, ok := memberOf(members, self.Fingerprint()); !ok {
+	if _, ok := identity.Find(members, self.Fingerprint()); !ok {
 		members = append(members, self.Public)
 	}
 	if err := r.CreateCeremony(ctx, relay.CreateCeremony{ID: id, Members: members, Request: raw, Deadline: req.Deadline}); err != nil {
@@ -218,15 +218,6 @@ func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Reques
 			defer stop()
 		}
 	}
-}
-
-func memberOf(list []identity.Public, fp string) (identity.Public, bool) {
-	for _, p := range list {
-		if p.Fingerprint() == fp {
-			return p, true
-		}
-	}
-	return identity.Public{}, false
 }
 
 // reportGrace is how long after the deadline the initiator waits for
@@ -363,7 +354,7 @@ func (w *watch) report() {
 		switch {
 		case w.approved[fp]:
 			s.Approved = append(s.Approved, p.Name)
-		case w.rejected[fp] != "" || hasKey(w.rejected, fp):
+		case hasKey(w.rejected, fp):
 			s.Rejected = append(s.Rejected, p.Name)
 		case w.start == nil:
 			s.Waiting = append(s.Waiting, p.Name)
@@ -451,11 +442,8 @@ func (w *watch) deadline(ctx context.Context) error {
 
 // PublicKey decodes the report's public key.
 func (r *Report) PublicKey() []byte {
-	for _, o := range r.Outcomes {
-		b, _ := hex.DecodeString(o.PublicKey)
-		return b
-	}
-	return nil
+	b, _ := hex.DecodeString(r.Result().PublicKey) // checked hex when the outcomes were compared
+	return b
 }
 
 // Result is any one participant's outcome (they all agree).

@@ -43,7 +43,13 @@ func (p *Party) writeJournal(j *journalEntry) error {
 	return atomicfile.Write(filepath.Join(p.journalDir(), j.CeremonyID+".json"), b)
 }
 
-func (p *Party) removeJournal(id string) { _ = os.Remove(filepath.Join(p.journalDir(), id+".json")) }
+// removeJournal forgets a ceremony that ended. A failure is reported: the
+// entry left behind would make the next start give the ceremony up again.
+func (p *Party) removeJournal(id string) {
+	if err := os.Remove(filepath.Join(p.journalDir(), id+".json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		p.emit(Event{Ceremony: id, What: "error", Err: fmt.Errorf("remove the journal entry of a finished ceremony: %w", err)})
+	}
+}
 
 func (p *Party) journal() ([]*journalEntry, error) {
 	entries, err := os.ReadDir(p.journalDir())
@@ -75,7 +81,7 @@ func (p *Party) journal() ([]*journalEntry, error) {
 func (j *journalEntry) members() []identity.Public {
 	var out []identity.Public
 	for _, fp := range j.Start.Signers {
-		if m, ok := memberOf(j.Request.Parties, fp); ok {
+		if m, ok := identity.Find(j.Request.Parties, fp); ok {
 			out = append(out, m)
 		}
 	}

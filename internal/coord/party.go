@@ -18,6 +18,8 @@ import (
 	"github.com/paratro/paratro/internal/holder"
 	"github.com/paratro/paratro/internal/home"
 	"github.com/paratro/paratro/internal/identity"
+	"github.com/paratro/paratro/internal/relay"
+	"github.com/paratro/paratro/shares"
 )
 
 // Proposal is a request waiting for this party's decision.
@@ -107,6 +109,7 @@ func (p *Party) Run(ctx context.Context) error {
 			wg.Add(1)
 			go func(id string) {
 				defer wg.Done()
+				defer func() { p.mu.Lock(); delete(p.running, id); p.mu.Unlock() }()
 				if err := p.handle(ctx, id); err != nil && ctx.Err() == nil {
 					p.emit(Event{Ceremony: id, What: "error", Err: err})
 				}
@@ -136,7 +139,7 @@ func (p *Party) handle(ctx context.Context, id string) error {
 			return nil
 		}
 	}
-	req, reqHash, verr := p.verifyRequest(c.Request, id)
+	req, reqHash, verr := p.verifyRequest(ctx, c.Request, id)
 	if req == nil {
 		return verr // cannot even read who asked: nothing to answer
 	}
@@ -148,7 +151,7 @@ func (p *Party) handle(ctx context.Context, id string) error {
 		// Stop asking once the question is moot: the ceremony started
 		// without this party (enough others approved) or its deadline passed.
 		dctx, cancel := context.WithDeadline(ctx, req.Deadline)
-		go p.watchMoot(dctx, cancel, id, req)
+		go p.watchMoot(dctx, cancel, id, req, reqHash)
 		dec, err = p.Decide(dctx, &Proposal{CeremonyID: id, Request: req})
 		moot := dctx.Err() != nil && ctx.Err() == nil
 		cancel()
@@ -185,7 +188,7 @@ func (p *Party) handle(ctx context.Context, id string) error {
 
 // watchMoot cancels a pending decision when a start that leaves this party
 // out appears in the ceremony's mailbox.
-func (p *Party) watchMoot(ctx context.Context, cancel context.CancelFunc, id string, req *Request) {
+func (p *Party) watchMoot(ctx context.Context, cancel context.CancelFunc, id string, req *Request, reqHash string) {
 	me := p.Home.ID.Fingerprint()
 	var after uint64
 	for ctx.Err() == nil {
@@ -193,20 +196,11 @@ func (p *Party) watchMoot(ctx context.Context, cancel context.CancelFunc, id str
 		if err != nil {
 			return
 		}
-		for _, m := range msgs {
-			after = max(after, m.Seq)
-			if m.Kind != kindControl || m.From != req.Initiator.Fingerprint() {
-				continue
-			}
-			st, err := parseStatement(m.Data, id, req.member)
-			if err != nil || st.Type != TypeStart {
-				continue
-			}
-			var s Start
-			if st.decode(&s) == nil && !slices.Contains(s.Signers, me) {
+		if s := startIn(msgs, &after, id, req, reqHash); s != nil {
+			if !slices.Contains(s.Signers, me) {
 				cancel()
-				return
 			}
+			return
 		}
 	}
 }
@@ -217,8 +211,13 @@ func (p *Party) watchMoot(ctx context.Context, cancel context.CancelFunc, id str
 // configuration and parties must match this party's active share. A
 // request that cannot be authenticated returns nil; one that is readable
 // but refused returns the request and the reason.
-func (p *Party) verifyRequest(raw []byte, id string) (*Request, string, error) {
-	st, err := parseStatement(raw, id, p.Home.Lookup)
+func (p *Party) verifyRequest(ctx context.Context, raw []byte, id string) (*Request, string, error) {
+	trusted, err := p.Home.Trusted()
+	if err != nil {
+		return nil, "", fmt.Errorf("request %.16s… not answered: read the trusted identities: %w", id, err)
+	}
+	lookup := func(fp string) (identity.Public, bool) { return identity.Find(trusted, fp) }
+	st, err := parseStatement(raw, id, lookup)
 	if err != nil {
 		return nil, "", fmt.Errorf("request %.16s… ignored: %w (is the initiator's identity trusted? paratro identity add)", id, err)
 	}
@@ -235,24 +234,29 @@ func (p *Party) verifyRequest(raw []byte, id string) (*Request, string, error) {
 	}
 	var unknown []string
 	for _, q := range append([]identity.Public{req.Initiator}, req.Parties...) {
-		if t, ok := p.Home.Lookup(q.Fingerprint()); !ok || !t.Equal(q) {
+		if t, ok := lookup(q.Fingerprint()); !ok || !t.Equal(q) {
 			unknown = append(unknown, q.Label())
 		}
 	}
 	if len(unknown) > 0 {
 		return &req, hash, fmt.Errorf("not trusted here: %s (compare fingerprints, then paratro identity add)", strings.Join(unknown, ", "))
 	}
-	if _, ok := memberOf(req.Parties, p.Home.ID.Fingerprint()); !ok {
+	if _, ok := identity.Find(req.Parties, p.Home.ID.Fingerprint()); !ok {
 		return &req, hash, errors.New("this party is not one of the request's parties")
 	}
-	return &req, hash, p.checkWallet(&req)
+	return &req, hash, p.checkWallet(ctx, &req)
 }
 
 // checkWallet compares a request with this party's share of the wallet.
-func (p *Party) checkWallet(req *Request) error {
+func (p *Party) checkWallet(ctx context.Context, req *Request) error {
 	if req.Kind == ceremony.KindKeygen {
-		if _, err := p.Home.Store.Active(req.WalletID, p.Home.ID.Fingerprint()); err == nil {
+		st, err := p.Home.Store.Active(req.WalletID, p.Home.ID.Fingerprint())
+		switch {
+		case err == nil:
+			st.Wipe()
 			return fmt.Errorf("wallet %s already exists here", req.WalletID)
+		case !errors.Is(err, shares.ErrNotFound):
+			return fmt.Errorf("cannot tell whether wallet %s exists here: %w", req.WalletID, err)
 		}
 		return nil
 	}
@@ -264,25 +268,20 @@ func (p *Party) checkWallet(req *Request) error {
 	if req.Kind == ceremony.KindRefresh {
 		// A new share kept pending by an earlier refresh must be settled
 		// (once that ceremony's deadline passed) before another one.
-		p.settlePending(context.Background())
+		p.settlePending(ctx)
 		if pend, err := p.Home.Store.Pending(req.WalletID, p.Home.ID.Fingerprint()); err == nil {
 			pend.Wipe()
 			return fmt.Errorf("this party still holds a pending share (epoch %d) of %s from an unfinished refresh; it is settled shortly after that refresh's deadline: try again then", pend.Epoch, req.WalletID)
 		}
 	}
 	m := st.Meta
-	var fps []string
-	for _, q := range req.Parties {
-		fps = append(fps, q.Fingerprint())
-	}
-	slices.Sort(fps)
 	have := slices.Sorted(slices.Values(m.Parties))
 	switch {
 	case m.Epoch != req.Epoch:
 		return fmt.Errorf("share epoch mismatch: this party holds epoch %d of %s, the request is for epoch %d", m.Epoch, req.WalletID, req.Epoch)
 	case hex.EncodeToString(m.ConfigDigest) != req.ConfigDigest:
 		return fmt.Errorf("the request's configuration of %s (epoch %d) differs from this party's", req.WalletID, req.Epoch)
-	case !slices.Equal(fps, have) || m.Required != req.Required || m.Scheme != string(req.Scheme):
+	case !slices.Equal(req.participants(), have) || m.Required != req.Required || m.Scheme != string(req.Scheme):
 		return fmt.Errorf("the request's parties, threshold or scheme differ from this party's share of %s", req.WalletID)
 	case req.Kind == ceremony.KindSign && len(req.Digest) != 64:
 		return errors.New("a sign request needs a 32-byte digest")
@@ -298,39 +297,47 @@ func (p *Party) awaitStart(ctx context.Context, id string, req *Request, reqHash
 	for {
 		msgs, err := p.Relay.Messages(ctx, id, after, pollWait)
 		if err != nil {
-			if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				p.emit(Event{Ceremony: id, Request: req, What: "failed", Detail: "the initiator never started the ceremony"})
 				return nil, nil
 			}
 			return nil, err
 		}
-		for _, m := range msgs {
-			after = max(after, m.Seq)
-			if m.Kind != kindControl || m.From != req.Initiator.Fingerprint() {
-				continue
-			}
-			st, err := parseStatement(m.Data, id, req.member)
-			if err != nil || st.Type != TypeStart {
-				continue
-			}
-			var s Start
-			if err := st.decode(&s); err != nil || s.Request != reqHash {
-				continue
-			}
-			if err := checkStart(req, &s); err != nil {
+		if s := startIn(msgs, &after, id, req, reqHash); s != nil {
+			if err := checkStart(req, s); err != nil {
 				return nil, err
 			}
-			return &s, nil
+			return s, nil
 		}
 	}
 }
 
+// startIn returns the initiator's start for the request with hash reqHash
+// among msgs, if there is one, and advances after past what it read.
+func startIn(msgs []relay.Message, after *uint64, id string, req *Request, reqHash string) *Start {
+	for _, m := range msgs {
+		*after = max(*after, m.Seq)
+		if m.Kind != kindControl || m.From != req.Initiator.Fingerprint() {
+			continue
+		}
+		st, err := parseStatement(m.Data, id, req.member)
+		if err != nil || st.Type != TypeStart {
+			continue
+		}
+		var s Start
+		if st.decode(&s) == nil && s.Request == reqHash {
+			return &s
+		}
+	}
+	return nil
+}
+
 func checkStart(req *Request, s *Start) error {
-	if !slices.IsSorted(s.Signers) || slices.Compact(slices.Clone(s.Signers)) == nil || len(slices.Compact(slices.Clone(s.Signers))) != len(s.Signers) {
+	if !slices.IsSorted(s.Signers) || len(slices.Compact(slices.Clone(s.Signers))) != len(s.Signers) {
 		return errors.New("the start names signers twice or out of order")
 	}
 	for _, fp := range s.Signers {
-		if _, ok := memberOf(req.Parties, fp); !ok {
+		if _, ok := identity.Find(req.Parties, fp); !ok {
 			return fmt.Errorf("the start names %s, who is not a party of the request", fp)
 		}
 	}
@@ -353,7 +360,7 @@ func (p *Party) run(ctx context.Context, id string, req *Request, start *Start) 
 	}
 	var members []identity.Public
 	for _, fp := range start.Signers {
-		m, _ := memberOf(req.Parties, fp)
+		m, _ := identity.Find(req.Parties, fp)
 		members = append(members, m)
 	}
 	j := &journalEntry{CeremonyID: id, Request: req, Start: start}

@@ -80,12 +80,7 @@ func (r *Request) member(fp string) (identity.Public, bool) {
 	if r.Initiator.Fingerprint() == fp {
 		return r.Initiator, true
 	}
-	for _, p := range r.Parties {
-		if p.Fingerprint() == fp {
-			return p, true
-		}
-	}
-	return identity.Public{}, false
+	return identity.Find(r.Parties, fp)
 }
 
 // Validate checks the request's shape (not whether to approve it).

@@ -29,11 +29,9 @@ type Home struct {
 	mu sync.Mutex
 }
 
-// Init creates the identity name in dir. It refuses a home that has one.
+// Init creates the identity name in dir. It refuses a home that has one
+// (identity.Save checks).
 func Init(dir string, kr shares.Keyring, name string) (*Home, error) {
-	if _, err := identity.LoadPublic(dir); err == nil {
-		return nil, fmt.Errorf("%s already has an identity; use another --home to make a second one", dir)
-	}
 	id, err := identity.New(name)
 	if err != nil {
 		return nil, err
@@ -145,24 +143,13 @@ func (h *Home) Resolve(nameOrFP string) (identity.Public, error) {
 	if err != nil {
 		return identity.Public{}, err
 	}
+	if p, ok := identity.Find(list, nameOrFP); ok {
+		return p, nil
+	}
 	for _, p := range list {
-		if p.Name == nameOrFP || p.Fingerprint() == nameOrFP {
+		if p.Name == nameOrFP {
 			return p, nil
 		}
 	}
 	return identity.Public{}, fmt.Errorf("%q is not a trusted identity in %s", nameOrFP, h.Dir)
-}
-
-// Lookup finds a trusted identity by fingerprint.
-func (h *Home) Lookup(fp string) (identity.Public, bool) {
-	list, err := h.Trusted()
-	if err != nil {
-		return identity.Public{}, false
-	}
-	for _, p := range list {
-		if p.Fingerprint() == fp {
-			return p, true
-		}
-	}
-	return identity.Public{}, false
 }

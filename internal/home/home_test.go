@@ -51,7 +51,7 @@ func TestTrust(t *testing.T) {
 	if err != nil || !again.ID.Public.Equal(ana.ID.Public) {
 		t.Fatalf("reopen: %v", err)
 	}
-	if _, ok := again.Lookup(ben.ID.Fingerprint()); !ok {
+	if trusted, err := again.Trusted(); err != nil || !slicesContainsKey(trusted, ben.ID.Public) {
 		t.Fatal("trust lost on reopen")
 	}
 }
@@ -81,4 +81,9 @@ func TestWalletRecords(t *testing.T) {
 	if all, _ := h.Wallets(); len(all) != 2 {
 		t.Fatalf("listed %d", len(all))
 	}
+}
+
+func slicesContainsKey(list []identity.Public, p identity.Public) bool {
+	q, ok := identity.Find(list, p.Fingerprint())
+	return ok && q.Equal(p)
 }

@@ -102,6 +102,16 @@ func (p Public) Verify(msg, sig []byte) bool {
 	return len(p.SigningKey) == ed25519.PublicKeySize && ed25519.Verify(p.SigningKey, msg, sig)
 }
 
+// Find returns the identity in list whose fingerprint is fp.
+func Find(list []Public, fp string) (Public, bool) {
+	for _, p := range list {
+		if p.Fingerprint() == fp {
+			return p, true
+		}
+	}
+	return Public{}, false
+}
+
 // publicJSON is the shared JSON form of a public identity.
 type publicJSON struct {
 	Name        string `json:"name"`

@@ -9,8 +9,6 @@ import (
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/coord"
-	"github.com/paratro/paratro/internal/home"
-	"github.com/paratro/paratro/internal/identity"
 	"github.com/paratro/paratro/internal/output"
 )
 
@@ -88,13 +86,4 @@ func rotateRun(cmd *cobra.Command, f *cmdutil.Factory, walletArg string, timeout
 	}
 	fmt.Fprintf(f.IO.Out, "rotated: epoch %d → %d; address unchanged %s; all %d parties confirmed\n", epoch, w.Epoch, where, len(w.Parties))
 	return nil
-}
-
-func findParty(w *home.Wallet, fp string) (identity.Public, bool) {
-	for _, p := range w.Parties {
-		if p.Fingerprint() == fp {
-			return p, true
-		}
-	}
-	return identity.Public{}, false
 }

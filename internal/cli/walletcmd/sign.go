@@ -14,6 +14,7 @@ import (
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/coord"
 	"github.com/paratro/paratro/internal/home"
+	"github.com/paratro/paratro/internal/identity"
 	"github.com/paratro/paratro/internal/output"
 )
 
@@ -113,7 +114,7 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 			return err
 		}
 		for _, p := range signers {
-			if _, ok := findParty(w, p.Fingerprint()); !ok {
+			if _, ok := identity.Find(w.Parties, p.Fingerprint()); !ok {
 				return cmdutil.FlagErrorf("%s is not a party of %s", p.Name, w.Name)
 			}
 			req.Signers = append(req.Signers, p.Fingerprint())

@@ -126,12 +126,11 @@ func (l *statusLine) show(kind any, st coord.Status, elapsed time.Duration) {
 	default:
 		fmt.Fprintf(&b, "%v running:", kind)
 	}
-	for _, n := range st.Approved {
-		if st.Phase == "approvals" {
-			b.WriteString(" " + n + " ✔")
-		}
+	done := st.Finished // once running, a tick means finished, not approved
+	if st.Phase == "approvals" {
+		done = st.Approved
 	}
-	for _, n := range st.Finished {
+	for _, n := range done {
 		b.WriteString(" " + n + " ✔")
 	}
 	for _, n := range st.Rejected {
