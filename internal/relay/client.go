@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"sync"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -43,6 +44,9 @@ type Client struct {
 	id   *identity.Identity
 	hc   *http.Client
 	now  func() time.Time
+
+	mu  sync.Mutex
+	otp string // a TOTP code for the next state-changing call
 }
 
 // NewClient returns a client of the relay at baseURL (http or https) that
@@ -199,6 +203,12 @@ const attemptSlack = time.Minute
 // (when not nil) is sent as JSON; a 2xx answer is decoded into out (when
 // not nil); p (when not nil) makes it a long-poll.
 func (c *Client) do(ctx context.Context, method, path string, p *poll, in, out any) error {
+	var otp string
+	if method != http.MethodGet {
+		c.mu.Lock()
+		otp, c.otp = c.otp, ""
+		c.mu.Unlock()
+	}
 	var body []byte
 	if in != nil {
 		var err error
@@ -208,7 +218,7 @@ func (c *Client) do(ctx context.Context, method, path string, p *poll, in, out a
 	}
 	b := newBackoff()
 	for {
-		err := c.attempt(ctx, method, path, p, body, out)
+		err := c.attempt(ctx, method, path, p, body, out, otp)
 		if err == nil {
 			return nil
 		}
@@ -239,7 +249,7 @@ func (c *Client) finalError(ctx context.Context, err error) error {
 }
 
 // attempt sends the call once, signed now.
-func (c *Client) attempt(ctx context.Context, method, path string, p *poll, body []byte, out any) error {
+func (c *Client) attempt(ctx context.Context, method, path string, p *poll, body []byte, out any, otp string) error {
 	u := *c.base
 	u.Path += path
 	var wait time.Duration
@@ -256,6 +266,9 @@ func (c *Client) attempt(ctx context.Context, method, path string, p *poll, body
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	if otp != "" {
+		req.Header.Set(HeaderOTP, otp)
+	}
 	SignRequest(req, c.id, body, c.now())
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -98,6 +98,21 @@ func TestNothingAcknowledgedIsLostWhenTheRelayIsKilled(t *testing.T) {
 		return party{id, c}
 	}
 	alice, bob := clientOf("alice"), clientOf("bob")
+	// The relay host bootstraps alice as owner; she admits bob.
+	if err := WriteBootstrap(dir, alice.id.Public); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if info, err := alice.c.Info(ctx(t)); err != nil {
+			t.Fatal(err)
+		} else if info.HasOwner {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := alice.c.AddOperator(ctx(t), "bob", RoleOperator); err != nil {
+		t.Fatal(err)
+	}
 	cid := openCeremony(t, alice, bob)
 	acked := map[uint64][]byte{}
 	for i := range 10 {

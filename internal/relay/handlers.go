@@ -67,13 +67,26 @@ type createResponse struct {
 }
 
 // createCeremony is POST /v1/ceremonies.
-func (s *Server) createCeremony(w http.ResponseWriter, _ *http.Request, c *call) error {
+func (s *Server) createCeremony(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req CreateCeremony
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
 	now := s.cfg.Now().UTC()
 	rec, err := s.newCeremony(req, c, now)
+	if err != nil {
+		return err
+	}
+	if existing, err := s.store.ceremony(rec.ID); err == nil {
+		if !existing.sameContent(&rec) {
+			return s.createFailure(errConflict)
+		}
+		// A retry of a creation that succeeded: answer as before, without
+		// asking for the (single-use) TOTP code again.
+		writeJSON(w, http.StatusOK, createResponse{ID: existing.ID, CreatedAt: existing.CreatedAt})
+		return nil
+	}
+	p, kind, wallet, err := s.authorizeCeremony(r, c, &rec)
 	if err != nil {
 		return err
 	}
@@ -88,7 +101,8 @@ func (s *Server) createCeremony(w http.ResponseWriter, _ *http.Request, c *call)
 			s.hub.notify(inboxTopic(m.Fingerprint()))
 		}
 		s.log.Info("ceremony created", "ceremony", rec.ID, "initiator", rec.Initiator, "members", len(rec.Members))
-		s.audit(audit.Entry{Event: audit.EventCeremonyCreated, Actor: c.caller.Label(), Ceremony: rec.ID, Parties: labels(rec.Members)})
+		s.audit(audit.Entry{Event: audit.EventCeremonyCreated, Actor: c.caller.Label(), Ceremony: rec.ID, Kind: kind, Wallet: wallet, Parties: labels(rec.Members)})
+		s.hooks.CeremonyCreated(p, &stored, kind, wallet)
 	}
 	writeJSON(w, status, createResponse{ID: stored.ID, CreatedAt: stored.CreatedAt})
 	return nil

@@ -64,7 +64,7 @@ func TestCreatingACeremony(t *testing.T) {
 	alice, bob, carol := ps[0], ps[1], ps[2]
 	deadline := time.Now().Add(time.Hour).Truncate(time.Second)
 	cc := CreateCeremony{ID: newCeremonyID(), Members: []identity.Public{bob.id.Public, carol.id.Public},
-		Request: []byte("descriptor"), Deadline: deadline}
+		Request: requestStatement(alice.fp()), Deadline: deadline}
 	if err := alice.c.CreateCeremony(ctx(t), cc); err != nil {
 		t.Fatal(err)
 	}

@@ -96,9 +96,35 @@ func (r *testRelay) register(t testing.TB, names ...string) []party {
 		if err := c.Register(ctx(t)); err != nil {
 			t.Fatalf("register %s: %v", n, err)
 		}
+		r.admit(t, id.Public)
 		out = append(out, party{id, c})
 	}
 	return out
+}
+
+// admit makes p an operator of r: the relay's first identity becomes its
+// owner, the others admins.
+func (r *testRelay) admit(t testing.TB, p identity.Public) {
+	t.Helper()
+	owner, err := r.store.hasOwner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !owner {
+		if err := r.store.bootstrapOwner(p, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if _, _, err := r.store.setMember(p.Fingerprint(), RoleAdmin, "test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// requestStatement is the smallest request statement the relay accepts
+// from initiator: a sign request (the relay reads only kind and wallet).
+func requestStatement(initiator string) []byte {
+	return []byte(`{"type":"request","ceremony":"x","signer":"` + initiator + `","body":{"kind":"sign","wallet_id":"wal_test"},"sig":"00"}`)
 }
 
 // ctx is a context that ends with the test or after 10 s.
@@ -124,7 +150,7 @@ func openCeremony(t testing.TB, parties ...party) string {
 		members = append(members, p.id.Public)
 	}
 	err := parties[0].c.CreateCeremony(ctx(t), CreateCeremony{ID: id, Members: members,
-		Request: []byte("descriptor"), Deadline: time.Now().Add(time.Hour)})
+		Request: requestStatement(parties[0].fp()), Deadline: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatalf("create ceremony: %v", err)
 	}

@@ -50,7 +50,7 @@ func TestAnIdentityHasAtMostItsQuotaOfOpenCeremonies(t *testing.T) {
 	ps := r.register(t, "alice", "bob")
 	create := func(deadline time.Duration) error {
 		return ps[0].c.CreateCeremony(ctx(t), CreateCeremony{ID: newCeremonyID(),
-			Members: []identity.Public{ps[1].id.Public}, Deadline: now.Add(deadline)})
+			Members: []identity.Public{ps[1].id.Public}, Request: requestStatement(ps[0].fp()), Deadline: now.Add(deadline)})
 	}
 	for _, d := range []time.Duration{time.Second, time.Hour} {
 		if err := create(d); err != nil {
@@ -63,7 +63,7 @@ func TestAnIdentityHasAtMostItsQuotaOfOpenCeremonies(t *testing.T) {
 		t.Errorf("the client retried a quota refusal for %v", el)
 	}
 	if err := ps[1].c.CreateCeremony(ctx(t), CreateCeremony{ID: newCeremonyID(),
-		Members: []identity.Public{ps[0].id.Public}, Deadline: now.Add(time.Hour)}); err != nil {
+		Members: []identity.Public{ps[0].id.Public}, Request: requestStatement(ps[1].fp()), Deadline: now.Add(time.Hour)}); err != nil {
 		t.Fatalf("another initiator: %v", err)
 	}
 	skip.Store(int64(2 * time.Second)) // the first ceremony's deadline passes

@@ -59,6 +59,10 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return s.postFailure(err)
 	}
+	if m.Kind == KindControl && !res.duplicate {
+		m.Seq = res.seq
+		s.hooks.MessagePosted(&rec, m)
+	}
 	return s.posted(w, c, rec.ID, res)
 }
 

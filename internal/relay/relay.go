@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/paratro/paratro/internal/audit"
+	"github.com/paratro/paratro/internal/identity"
 )
 
 // Defaults of Config's limits.
@@ -55,6 +56,17 @@ type Config struct {
 	Audit  *audit.Log       // security events; nil: Serve opens <DataDir>/audit.log, NewServer records none
 	Now    func() time.Time // nil: time.Now
 
+	// Self is the relay's own identity: it signs the ceremonies the relay
+	// starts on API requests. Serve loads it from DataDir (creating it).
+	Self *identity.Identity
+	// Setup, when set, is called by Serve with the new Server before it
+	// listens: the control plane mounts its routes and hooks there.
+	Setup func(*Server) error
+	// Issuer names this relay in operators' authenticator apps.
+	Issuer         string
+	MFAMaxFailures int           // consecutive wrong codes that lock an operator out (default 5)
+	MFALockout     time.Duration // how long a lockout lasts (default 15 min)
+
 	MaxBody           int64         // request body cap (413)
 	MaxRequest        int           // a ceremony's opaque request cap (413)
 	MaxMessages       int           // messages per ceremony (413 "ceremony message quota exceeded")
@@ -74,6 +86,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Issuer == "" {
+		c.Issuer = "paratro"
 	}
 	setDefault(&c.MaxBody, DefaultMaxBody)
 	setDefault(&c.MaxRequest, DefaultMaxRequest)

@@ -45,11 +45,26 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 		}
 		defer cfg.Audit.Close()
 	}
+	if cfg.Self == nil {
+		if cfg.Self, err = LoadIdentity(cfg.DataDir, "relay"); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("relay: listen: %w", err)
 	}
 	srv := NewServer(st, cfg)
+	if cfg.Setup != nil {
+		if err := cfg.Setup(srv); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	bctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	srv.consumeBootstrap(cfg.DataDir)
+	go srv.WatchBootstrap(bctx, cfg.DataDir, time.Second)
 	hs := &http.Server{
 		Handler:           srv,
 		TLSConfig:         tlsConf,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/paratro/paratro/internal/audit"
 	"github.com/paratro/paratro/internal/identity"
+	"github.com/paratro/paratro/internal/mfa"
 )
 
 // Server is the relay's HTTP API over a Store. It is an http.Handler; Serve
@@ -28,6 +29,10 @@ type Server struct {
 	rate  *rateLimiter
 	hub   *hub
 	mux   *http.ServeMux
+
+	self     *identity.Identity // the relay's own identity; nil when it has none
+	verifier *mfa.Verifier
+	hooks    Hooks
 
 	stopping chan struct{} // closed by Close: long-polls end at once
 	stopOnce sync.Once
@@ -45,6 +50,15 @@ func NewServer(st *Store, cfg Config) *Server {
 		hub:      newHub(),
 		mux:      http.NewServeMux(),
 		stopping: make(chan struct{}),
+		self:     cfg.Self,
+		verifier: mfa.NewVerifier(mfaStates{st}),
+		hooks:    noHooks{},
+	}
+	s.verifier.SetLockout(cfg.MFAMaxFailures, cfg.MFALockout)
+	if s.self != nil {
+		if _, err := st.register(s.self.Public); err != nil {
+			s.log.Error("register the relay's identity", "err", err)
+		}
 	}
 	s.routes()
 	return s
@@ -60,6 +74,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/ceremonies/{id}/messages", s.v1(s.postMessage, true))
 	s.mux.Handle("GET /v1/ceremonies/{id}/messages", s.v1(s.listMessages, true))
 	s.mux.Handle("GET /v1/inbox", s.v1(s.inbox, true))
+	s.controlRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, code: "not_found",
 			msg: "no such endpoint: " + r.Method + " " + r.URL.Path})
@@ -121,7 +136,7 @@ func (s *Server) v1(h handler, needRegistered bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		began := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		c, err := s.authenticate(rec, r, needRegistered)
+		c, err := s.authenticate(rec, r, needRegistered, nil)
 		if err == nil {
 			err = h(rec, r, c)
 		}
@@ -135,16 +150,19 @@ func (s *Server) v1(h handler, needRegistered bool) http.Handler {
 
 // authenticate reads the body and establishes who sent the request. The
 // returned call is never nil.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, needRegistered bool) (*call, error) {
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, needRegistered bool, body []byte) (*call, error) {
 	c := &call{}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return c, &apiError{status: http.StatusRequestEntityTooLarge, code: "too_large",
-			msg: fmt.Sprintf("request body is over the relay's %d-byte limit", s.cfg.MaxBody)}
-	}
-	if err != nil {
-		return c, &apiError{status: http.StatusBadRequest, code: "bad_request", msg: "cannot read request body"}
+	if body == nil {
+		var err error
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return c, &apiError{status: http.StatusRequestEntityTooLarge, code: "too_large",
+				msg: fmt.Sprintf("request body is over the relay's %d-byte limit", s.cfg.MaxBody)}
+		}
+		if err != nil {
+			return c, &apiError{status: http.StatusBadRequest, code: "bad_request", msg: "cannot read request body"}
+		}
 	}
 	c.body = body
 	key, err := s.auth.verify(r, body)

@@ -47,7 +47,8 @@ var (
 // Store is the relay's durable state in one bbolt file. Every write is one
 // fsync'd transaction, so what the relay acknowledged survives a crash.
 type Store struct {
-	db *bolt.DB
+	db         *bolt.DB
+	secretsKey []byte // seals TOTP secrets (secrets.key)
 }
 
 // OpenStore opens (or creates) dir/relay.db. dir is created 0700 if
@@ -71,7 +72,7 @@ func OpenStore(dir string) (*Store, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketIdentities, bucketKeys, bucketNames, bucketCeremonies,
-			bucketInitiated, bucketInboxes, bucketEvidence} {
+			bucketInitiated, bucketInboxes, bucketEvidence, bucketMembers, bucketAPIKeys, bucketMFA} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -82,8 +83,20 @@ func OpenStore(dir string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open relay store %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	key, err := loadSecretsKey(dir)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db, secretsKey: key}, nil
 }
+
+// Update runs f in a read-write transaction of the relay's database; the
+// control plane keeps its own buckets there.
+func (s *Store) Update(f func(*bolt.Tx) error) error { return s.db.Update(f) }
+
+// View runs f in a read-only transaction.
+func (s *Store) View(f func(*bolt.Tx) error) error { return s.db.View(f) }
 
 // checkDataDir makes dir (0700) if it does not exist and refuses one that
 // is group- or world-writable.
