@@ -2,8 +2,10 @@ package coord
 
 import (
 	"context"
+
 	"encoding/hex"
 	"errors"
+	"github.com/pquerna/otp/totp"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -29,6 +31,7 @@ type rig struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	events  []Event
+	totp    map[int]string // TOTP secrets of enrolled operators, by home
 }
 
 func newRig(t *testing.T, names ...string) *rig {
@@ -59,6 +62,19 @@ func newRig(t *testing.T, names ...string) *rig {
 			if _, err := h.Trust(o.ID.Public); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+	// The first home owns the relay and admits the others as admins.
+	if err := st.BootstrapOwner(r.homes[0].ID.Public, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	owner := r.client(r.homes[0])
+	for _, h := range r.homes[1:] {
+		if err := r.client(h).Register(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := owner.AddOperator(t.Context(), h.ID.Name, relay.RoleAdmin); err != nil {
+			t.Fatal(err)
 		}
 	}
 	return r
@@ -108,7 +124,37 @@ func (r *rig) parties() []identity.Public {
 }
 
 func (r *rig) initiate(ctx context.Context, by int, req *Request) (*Report, error) {
-	return Initiate(ctx, r.client(r.homes[by]), r.homes[by].ID, req, nil)
+	c := r.client(r.homes[by])
+	if secret := r.totp[by]; secret != "" {
+		code, err := totp.GenerateCode(secret, time.Now())
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		c.SetOTP(code)
+	}
+	return Initiate(ctx, c, r.homes[by].ID, req, nil)
+}
+
+// enrollTOTP enrols home i's operator in TOTP (confirmed with the code of
+// the previous time step, so that the current one is left for initiate).
+func (r *rig) enrollTOTP(i int) {
+	c := r.client(r.homes[i])
+	en, err := c.MFAEnroll(r.t.Context())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	code, err := totp.GenerateCode(en.Secret, time.Now().Add(-30*time.Second))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	c.SetOTP(code)
+	if _, err := c.MFAConfirm(r.t.Context()); err != nil {
+		r.t.Fatal(err)
+	}
+	if r.totp == nil {
+		r.totp = map[int]string{}
+	}
+	r.totp[i] = en.Secret
 }
 
 func (r *rig) share(i int, wallet string) (uint64, string) {
@@ -157,6 +203,7 @@ func TestLifecycleThroughRelay(t *testing.T) {
 	}
 	sign(nil)
 	epoch, cd := r.share(0, wallet)
+	r.enrollTOTP(1) // rotate-keys needs the initiator's TOTP code
 	rep, err = r.initiate(ctx, 1, &Request{Kind: ceremony.KindRefresh, Scheme: ceremony.SchemeSchnorr, WalletID: wallet,
 		Parties: r.parties(), Required: 2, Epoch: epoch, ConfigDigest: cd, Deadline: time.Now().Add(30 * time.Second)})
 	if err != nil {
@@ -253,6 +300,10 @@ func TestUntrustedPartyRejected(t *testing.T) {
 	r.homes = append(r.homes, stranger)
 	for i := range r.homes {
 		r.start(i, approveAll)
+	}
+	// The relay admits eve; ben's own trust list is what refuses her.
+	if _, err := r.client(r.homes[0]).AddOperator(t.Context(), "eve", relay.RoleOperator); err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -24,14 +24,14 @@ const apiKeyPrefix = "prt_"
 
 // APIKey is an API key as the relay keeps and lists it.
 type APIKey struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name"`
-	Operator    string     `json:"operator"` // fingerprint of the member the key acts for
-	Hash        string     `json:"-"`        // hex SHA-256 of the key
-	CreatedAt   time.Time  `json:"created_at"`
-	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
-	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
-	CreatedBy   string     `json:"created_by"`
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Operator   string     `json:"operator"` // fingerprint of the member the key acts for
+	Hash       string     `json:"-"`        // hex SHA-256 of the key
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	CreatedBy  string     `json:"created_by"`
 }
 
 // storedKey is the stored form of an APIKey (Hash is not in its JSON).

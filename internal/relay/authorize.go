@@ -72,10 +72,8 @@ func (s *Server) authorizeCeremony(r *http.Request, c *call, rec *Ceremony) (*Pr
 			s.auditRefusal(p, fmt.Sprintf("start %s of %s: role %s, needs %s", kind, wallet, m.Role, need))
 			return nil, "", "", Errorf(http.StatusForbidden, "forbidden", "starting a %s needs the %s role; %s is %s", kind, need, m.Name, m.Role)
 		}
-		if kind == "refresh" {
-			if err := s.checkOTP(r, p, "rotate-keys "+wallet); err != nil {
-				return nil, "", "", err
-			}
+		if err := s.ceremonyOTP(r, p, kind, wallet); err != nil {
+			return nil, "", "", err
 		}
 	}
 	for _, m := range rec.Members {
@@ -103,4 +101,21 @@ func (s *Server) authorizeCeremony(r *http.Request, c *call, rec *Ceremony) (*Pr
 
 func (s *Server) auditRefusal(p *Principal, detail string) {
 	s.audit(audit.Entry{Event: audit.EventAuthRefused, Actor: p.Label(), Outcome: "refused", Detail: detail})
+}
+
+// ceremonyOTP asks for a TOTP code where the access table does: every
+// refresh (rotate-keys); and a keygen started by an operator who has
+// enrolled TOTP, so that a stolen identity key alone cannot create wallets.
+func (s *Server) ceremonyOTP(r *http.Request, p *Principal, kind, wallet string) error {
+	switch kind {
+	case "refresh":
+		return s.checkOTP(r, p, "rotate-keys "+wallet)
+	case "keygen":
+		rec, err := s.store.mfaRecord(p.Member.Fingerprint)
+		if err != nil || rec.Sealed == nil {
+			return err
+		}
+		return s.checkOTP(r, p, "wallet create "+wallet)
+	}
+	return nil
 }

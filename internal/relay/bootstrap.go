@@ -67,7 +67,7 @@ func (s *Server) consumeBootstrap(dir string) {
 		refuse(err.Error())
 		return
 	}
-	switch err := s.store.bootstrapOwner(p, s.cfg.Now().UTC()); {
+	switch err := s.store.BootstrapOwner(p, s.cfg.Now().UTC()); {
 	case errors.Is(err, errOwnerExists):
 		refuse("the relay already has an owner; owners add operators with paratro operator add")
 		return

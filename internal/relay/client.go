@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"sync"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -15,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paratro/paratro/internal/identity"

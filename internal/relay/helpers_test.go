@@ -111,7 +111,7 @@ func (r *testRelay) admit(t testing.TB, p identity.Public) {
 		t.Fatal(err)
 	}
 	if !owner {
-		if err := r.store.bootstrapOwner(p, time.Now()); err != nil {
+		if err := r.store.BootstrapOwner(p, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		return

@@ -47,7 +47,9 @@ type OpHandler func(w http.ResponseWriter, r *http.Request, p *Principal) error
 
 // Error returns an API error: HTTP status, a stable code and a message
 // that says what to do.
-func Error(status int, code, msg string) error { return &apiError{status: status, code: code, msg: msg} }
+func Error(status int, code, msg string) error {
+	return &apiError{status: status, code: code, msg: msg}
+}
 
 // Errorf is Error with a formatted message.
 func Errorf(status int, code, format string, args ...any) error {
@@ -200,7 +202,9 @@ func (s *Server) Audit(e audit.Entry) { s.audit(e) }
 
 // CheckOTP verifies the principal's TOTP code for operation op: from the
 // Paratro-OTP header, or given with SetOTP.
-func (s *Server) CheckOTP(r *http.Request, p *Principal, op string) error { return s.checkOTP(r, p, op) }
+func (s *Server) CheckOTP(r *http.Request, p *Principal, op string) error {
+	return s.checkOTP(r, p, op)
+}
 
 // Now is the relay's clock.
 func (s *Server) Now() time.Time { return s.cfg.Now() }

@@ -186,9 +186,9 @@ func countOwners(tx *bolt.Tx) (int, error) {
 	return n, err
 }
 
-// bootstrapOwner registers p and makes it the first owner, unless the
+// BootstrapOwner registers p and makes it the first owner, unless the
 // relay already has an owner.
-func (s *Store) bootstrapOwner(p identity.Public, now time.Time) error {
+func (s *Store) BootstrapOwner(p identity.Public, now time.Time) error {
 	if _, err := s.register(p); err != nil {
 		return err
 	}

@@ -97,7 +97,8 @@ func (l *lifecycle) create(ctx context.Context) error {
 		Parties: namesOf(parties), Epoch: 1}
 	req := l.request(ceremony.KindKeygen, keygenDeadline)
 	req.WalletName = l.w.Name
-	rep, took, err := l.step(ctx, fmt.Sprintf("create wallet %d-of-%d", l.required, len(parties)), parties, req)
+	creator := l.net.parties[len(l.net.parties)-1] // has no TOTP: creates wallets without a code
+	rep, took, err := l.step(ctx, fmt.Sprintf("create wallet %d-of-%d", l.required, len(parties)), withFirst(creator, parties), req)
 	if err != nil {
 		return err
 	}
@@ -161,7 +162,11 @@ func (l *lifecycle) rotate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, took, err := l.step(ctx, "rotate keys", l.net.parties, req)
+	asker, err := l.net.rotator()
+	if err != nil {
+		return err
+	}
+	rep, took, err := l.step(ctx, "rotate keys", withFirst(asker, l.net.parties), req)
 	if err != nil {
 		return err
 	}
@@ -231,4 +236,15 @@ func verify(s ceremony.Scheme, address string, publicKey, digest, sig []byte) (s
 		return "go-ethereum ecrecover", ethereum.VerifyDigest(address, digest, sig)
 	}
 	return "btcec BIP-340", bitcoin.VerifySchnorr(publicKey, digest, sig)
+}
+
+// withFirst returns parties with p moved to the front (step's asker).
+func withFirst(p *demoParty, parties []*demoParty) []*demoParty {
+	out := []*demoParty{p}
+	for _, q := range parties {
+		if q != p {
+			out = append(out, q)
+		}
+	}
+	return out
 }

@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
 
@@ -62,6 +65,10 @@ type network struct {
 	stopRelay   context.CancelFunc
 	relayDone   chan error
 
+	totp      map[string]string // fingerprint → TOTP secret
+	rotations int
+	lastStep  map[string]int64 // fingerprint → time step of its last code
+
 	mu    sync.Mutex
 	shown string               // fingerprint of the party whose progress is shown
 	sink  func(ceremony.Event) // where its progress goes
@@ -104,8 +111,94 @@ func startNetwork(ctx context.Context, base string, n int, fail context.CancelCa
 			return nw, fmt.Errorf("%s: register with the relay: %w", p.name, err)
 		}
 	}
+	if err := nw.admit(ctx, filepath.Join(base, "relay")); err != nil {
+		return nw, err
+	}
 	nw.startParties()
 	return nw, nil
+}
+
+// admit sets up access control on the demo's relay as its operators
+// would: the relay host bootstraps the first holder as owner, who admits
+// the others as admins. The first two holders enrol TOTP and take turns
+// rotating keys (rotate-keys needs a code; the demo computes the codes an
+// authenticator app would show); the last holder, without TOTP, creates
+// the wallets. Turns keep any holder from needing two codes in one
+// 30-second step, which the relay would refuse as reused.
+func (n *network) admit(ctx context.Context, relayDir string) error {
+	owner := n.parties[0]
+	if err := relay.WriteBootstrap(relayDir, owner.home.ID.Public); err != nil {
+		return err
+	}
+	for {
+		info, err := owner.client.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.HasOwner {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	n.totp = map[string]string{}
+	for _, p := range n.parties {
+		if p != owner {
+			if _, err := owner.client.AddOperator(ctx, p.name, relay.RoleAdmin); err != nil {
+				return fmt.Errorf("admit %s: %w", p.name, err)
+			}
+		}
+		if len(n.totp) == n.rotators() {
+			continue
+		}
+		en, err := p.client.MFAEnroll(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: enrol TOTP: %w", p.name, err)
+		}
+		// Confirmed with the previous time step's code, so that the
+		// current step's code is still unused for the first rotation.
+		code, err := totp.GenerateCode(en.Secret, time.Now().Add(-30*time.Second))
+		if err != nil {
+			return err
+		}
+		p.client.SetOTP(code)
+		if _, err := p.client.MFAConfirm(ctx); err != nil {
+			return fmt.Errorf("%s: confirm TOTP: %w", p.name, err)
+		}
+		n.totp[p.fingerprint()] = en.Secret
+	}
+	return nil
+}
+
+// rotators is how many holders enrol TOTP and rotate keys in turn: one
+// per scheme the demo can run, leaving the last holder to create wallets.
+func (n *network) rotators() int { return min(2, len(n.parties)-1) }
+
+// rotator returns the holder who asks for the next key rotation, with
+// its TOTP code given to its client. Holders take turns, so that no
+// holder needs two codes within one 30-second step.
+func (n *network) rotator() (*demoParty, error) {
+	p := n.parties[n.rotations%n.rotators()]
+	n.rotations++
+	now := time.Now()
+	step := now.Unix() / 30
+	if n.lastStep[p.fingerprint()] == step { // its code of this step is used: wait for the next
+		time.Sleep(time.Unix((step+1)*30, 0).Sub(now))
+		now = time.Now()
+	}
+	if n.lastStep == nil {
+		n.lastStep = map[string]int64{}
+	}
+	n.lastStep[p.fingerprint()] = now.Unix() / 30
+	code, err := totp.GenerateCode(n.totp[p.fingerprint()], now)
+	if err != nil {
+		return nil, err
+	}
+	p.client.SetOTP(code)
+	return p, nil
 }
 
 // startRelay runs the relay on a free loopback port and returns its
