@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: demo test build bench docs fixtures race goreleaser-check e2e
+.PHONY: demo test build bench docs fixtures race goreleaser-check e2e e2e-tty
 
 ## demo: build paratro and run `paratro demo` (2-of-3 ECDSA and Schnorr wallets)
 demo: build
@@ -14,18 +14,24 @@ build:
 	$(GO) build -o bin/paratro ./cmd/paratro
 
 ## test: vet, the whole Go suite (fault tests with real processes included), the real
-## OS-keyring test, the independent demo check and the scripted end-to-end run
+## OS-keyring test, the independent demo check, the scripted end-to-end run and the
+## TOTP prompts answered in a real terminal (tmux)
 test:
 	sh scripts/setup-test-tools.sh
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	sh scripts/test-real-keyring.sh
 	sh scripts/verify-demo.sh
-	sh scripts/e2e.sh
+	sh scripts/e2e.sh >/dev/null
+	sh scripts/e2e-tty.sh
 
 ## e2e: a relay and three party processes: create, sign, rotate, sign (JSON on stdout)
 e2e:
 	sh scripts/e2e.sh
+
+## e2e-tty: wallet create and rotate-keys with their TOTP prompts answered in tmux
+e2e-tty:
+	sh scripts/e2e-tty.sh
 
 ## race: the fast tests (-short) under the race detector
 race:

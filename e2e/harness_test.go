@@ -86,6 +86,9 @@ type env struct {
 	eve     string // eve's home: an identity no ceremony includes
 	wallet  createJSON
 	setup   time.Duration
+
+	totpSecret string // ben's
+	lastStep   int64  // the time step of ben's last code
 }
 
 // setup returns the shared world, making it on first use, and makes sure
@@ -172,6 +175,16 @@ func newEnv(dir string) (*env, error) {
 			return nil, fmt.Errorf("party %s did not register with the relay: %w\n%s", n, err, e.parties[n].logTail())
 		}
 	}
+	// The relay host makes ana the owner; she admits ben (admin) and vault.
+	if r := e.cmd("", "relay", "bootstrap", "--data", e.relay.data, "--owner", filepath.Join(dir, "ana.id.json"),
+		"--fingerprint", e.parties["ana"].fp); r.code != 0 {
+		return nil, fmt.Errorf("relay bootstrap: %s", r)
+	}
+	for _, op := range [][2]string{{"ben", "admin"}, {"vault", "operator"}} {
+		if r := e.cmd(e.parties["ana"].home, "operator", "add", op[0], "--role", op[1]); r.code != 0 {
+			return nil, fmt.Errorf("operator add %s: %s", op[0], r)
+		}
+	}
 	r := e.cmd(e.parties["ben"].home, "wallet", "create", "--name", "ops", "--chain", "ethereum", "--threshold", "2-of-3",
 		"--parties", "ana,ben,vault", "--timeout", "2m", "--output", "json")
 	if r.code != 0 {
@@ -180,8 +193,42 @@ func newEnv(dir string) (*env, error) {
 	if err := json.Unmarshal([]byte(r.stdout), &e.wallet); err != nil || e.wallet.ID == "" || e.wallet.Address == "" {
 		return nil, fmt.Errorf("wallet create printed %q: %v", r.stdout, err)
 	}
+	// ben enrols TOTP: rotate-keys needs a code.
+	r = e.cmd(e.parties["ben"].home, "mfa", "enroll", "--output", "json")
+	var en struct{ Secret string }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &en) != nil || en.Secret == "" {
+		return nil, fmt.Errorf("mfa enroll: %s", r)
+	}
+	e.totpSecret = en.Secret
+	if r := e.cmd(e.parties["ben"].home, "mfa", "confirm"); r.code != 0 {
+		return nil, fmt.Errorf("mfa confirm: %s", r)
+	}
 	e.setup = time.Since(started)
 	return e, nil
+}
+
+// nextOTP returns ben's next TOTP code, made by oathtool (not paratro's
+// library): of the earliest time step after the last one used that the
+// relay accepts now (one step of skew either side), waiting for one when
+// the next step is too far ahead. A code is good once.
+func (e *env) nextOTP() (string, error) {
+	now := time.Now().Unix() / 30
+	step := max(e.lastStep+1, now-1)
+	if step > now+1 {
+		time.Sleep(time.Until(time.Unix((step-1)*30, 0)))
+	}
+	e.lastStep = step
+	at := time.Unix(step*30+1, 0).UTC().Format("2006-01-02 15:04:05 UTC")
+	out, err := exec.Command("oathtool", "--totp", "-b", e.totpSecret, "--now="+at).Output()
+	if err != nil {
+		return "", fmt.Errorf("oathtool (scripts/setup-test-tools.sh installs it): %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// needsOTP reports whether a command asks for ben's TOTP code.
+func needsOTP(args []string) bool {
+	return len(args) > 0 && args[0] == "rotate-keys" || len(args) > 1 && args[0] == "mfa" && args[1] == "confirm"
 }
 
 // createJSON is what wallet create --output json prints.
@@ -277,6 +324,16 @@ func (e *env) begin(home string, args ...string) *running {
 	ctx, cancel := context.WithTimeout(context.Background(), maxCommand)
 	r := &running{args: args, cmd: exec.CommandContext(ctx, bin, args...), start: time.Now(), done: make(chan struct{}), cancel: cancel}
 	r.cmd.Env, r.cmd.SysProcAttr = e.childEnv(), childAttr()
+	if needsOTP(args) {
+		code, err := e.nextOTP()
+		if err != nil {
+			cancel()
+			r.res = result{args: args, code: -1, stderr: err.Error()}
+			close(r.done)
+			return r
+		}
+		r.cmd.Env = append(r.cmd.Env, "PARATRO_OTP="+code)
+	}
 	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.errb
 	if err := r.cmd.Start(); err != nil {
 		r.res = result{args: args, code: -1, stderr: err.Error()}

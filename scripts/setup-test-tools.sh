@@ -4,7 +4,9 @@
 #   - gnome-keyring, libsecret-tools: a real Secret Service for the OS-keyring
 #     test (scripts/test-real-keyring.sh); apt, needs root
 #   - oathtool: TOTP codes from an independent generator for the
-#     internal/mfa tests (which fail when CI=true and it is missing); apt
+#     internal/mfa tests (which fail when CI=true and it is missing) and the
+#     end-to-end scripts; apt
+#   - tmux: a real terminal for scripts/e2e-tty.sh (the TOTP prompts); apt
 #   - Node.js and the demo verifier's npm packages (ethers, @noble/curves):
 #     signatures checked by code that shares nothing with paratro
 # It installs only what is missing and is quiet when nothing is.
@@ -16,6 +18,7 @@ command -v gnome-keyring-daemon >/dev/null 2>&1 || need_apt="$need_apt gnome-key
 command -v secret-tool >/dev/null 2>&1 || need_apt="$need_apt libsecret-tools"
 command -v dbus-run-session >/dev/null 2>&1 || need_apt="$need_apt dbus-daemon dbus-user-session"
 command -v oathtool >/dev/null 2>&1 || need_apt="$need_apt oathtool"
+command -v tmux >/dev/null 2>&1 || need_apt="$need_apt tmux"
 command -v node >/dev/null 2>&1 || need_apt="$need_apt nodejs"
 command -v npm >/dev/null 2>&1 || need_apt="$need_apt npm"
 if [ -n "$need_apt" ]; then
