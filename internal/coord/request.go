@@ -35,8 +35,11 @@ type Request struct {
 	// Summary says in words what is being signed, for the approver.
 	Summary   string          `json:"summary,omitempty"`
 	Initiator identity.Public `json:"initiator"`
-	Deadline  time.Time       `json:"deadline"`
-	CreatedAt time.Time       `json:"created_at"`
+	// Operator is the operator on whose behalf the relay asks, when the
+	// relay's own identity is the initiator (the wallet API).
+	Operator  string    `json:"operator,omitempty"`
+	Deadline  time.Time `json:"deadline"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Approval is a party's answer to a request.
