@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
@@ -176,4 +177,16 @@ func (r *Request) names(fps []string) []string {
 		out[i] = r.name(fp)
 	}
 	return out
+}
+
+// OperatorIdentity splits Operator ("name (fingerprint)", possibly followed
+// by " via api key ID") into the operator's name and fingerprint; both are
+// empty when the request names no operator.
+func (r *Request) OperatorIdentity() (name, fp string) {
+	name, rest, ok := strings.Cut(r.Operator, " (")
+	if !ok {
+		return r.Operator, ""
+	}
+	fp, _, _ = strings.Cut(rest, ")")
+	return name, fp
 }

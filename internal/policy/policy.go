@@ -37,7 +37,12 @@ type Rule struct {
 	Wallets    []string `yaml:"wallets"`
 	Chains     []string `yaml:"chains"`
 	Initiators []string `yaml:"initiators"`
-	Reason     string   `yaml:"reason"`
+	// Operators match the operator on whose behalf the relay asks (a
+	// request started through the relay's wallet API, signed by the relay's
+	// identity): their name or fingerprint. A request with no operator
+	// matches only a rule without operators.
+	Operators []string `yaml:"operators"`
+	Reason    string   `yaml:"reason"`
 }
 
 // Request is what a rule looks at.
@@ -45,6 +50,8 @@ type Request struct {
 	Kind                  ceremony.Kind
 	WalletID, Chain       string
 	InitiatorName, InitFP string
+	// OperatorName and OperatorFP name the operator the relay acts for, if any.
+	OperatorName, OperatorFP string
 }
 
 // Load reads and checks a policy file.
@@ -86,7 +93,8 @@ func Parse(b []byte) (*Policy, error) {
 func (p *Policy) Decide(r Request) (approve bool, reason string) {
 	for i, rule := range p.Rules {
 		if !match(rule.Kinds, string(r.Kind)) || !match(rule.Wallets, r.WalletID) || !match(rule.Chains, r.Chain) ||
-			!(match(rule.Initiators, r.InitiatorName) || match(rule.Initiators, r.InitFP)) {
+			!(match(rule.Initiators, r.InitiatorName) || match(rule.Initiators, r.InitFP)) ||
+			len(rule.Operators) > 0 && (r.OperatorName == "" || !(match(rule.Operators, r.OperatorName) || match(rule.Operators, r.OperatorFP))) {
 			continue
 		}
 		reason := rule.Reason

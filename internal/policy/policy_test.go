@@ -5,6 +5,32 @@ import (
 	"testing"
 )
 
+func TestOperatorsMatchTheOperatorTheRelayActsFor(t *testing.T) {
+	p, err := Parse([]byte(`
+rules:
+  - action: approve
+    kinds: [sign]
+    initiators: [relay]
+    operators: [ben]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		r    Request
+		want bool
+	}{
+		{Request{Kind: "sign", InitiatorName: "relay", OperatorName: "ben", OperatorFP: "0011"}, true},
+		{Request{Kind: "sign", InitiatorName: "relay", OperatorName: "eve", OperatorFP: "0022"}, false},
+		{Request{Kind: "sign", InitiatorName: "relay"}, false}, // the relay on nobody's behalf
+		{Request{Kind: "sign", InitiatorName: "ben"}, false},
+	} {
+		if got, _ := p.Decide(c.r); got != c.want {
+			t.Errorf("Decide(%+v) = %v, want %v", c.r, got, c.want)
+		}
+	}
+}
+
 func TestFirstMatchingRuleDecides(t *testing.T) {
 	p, err := Parse([]byte(`
 rules:

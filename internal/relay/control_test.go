@@ -19,7 +19,7 @@ import (
 // clock is a settable clock shared by a relay and its clients.
 type clock struct{ off atomic.Int64 }
 
-func (c *clock) now() time.Time           { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
 func (c *clock) advance(d time.Duration) { c.off.Add(int64(d)) }
 
 // controlRelay is a relay with an audit log and a settable clock, and

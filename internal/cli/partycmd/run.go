@@ -129,8 +129,9 @@ func decider(opts *RunOptions, pol *policy.Policy) coord.Decider {
 	if pol != nil {
 		return func(_ context.Context, p *coord.Proposal) (coord.Decision, error) {
 			r := p.Request
+			opName, opFP := r.OperatorIdentity()
 			ok, why := pol.Decide(policy.Request{Kind: r.Kind, WalletID: r.WalletID, Chain: r.Chain,
-				InitiatorName: r.Initiator.Name, InitFP: r.Initiator.Fingerprint()})
+				InitiatorName: r.Initiator.Name, InitFP: r.Initiator.Fingerprint(), OperatorName: opName, OperatorFP: opFP})
 			return coord.Decision{Approve: ok, Reason: why}, nil
 		}
 	}
@@ -181,6 +182,9 @@ func Describe(r *coord.Request) string {
 		names = append(names, p.Name)
 	}
 	fmt.Fprintf(&b, "\nrequest    %s from %s (%s)\n", what(r), r.Initiator.Name, r.Initiator.DisplayFingerprint())
+	if r.Operator != "" {
+		fmt.Fprintf(&b, "for        %s (through the relay's API)\n", ceremony.Sanitize(r.Operator))
+	}
 	fmt.Fprintf(&b, "wallet     %s %s\n", r.WalletID, r.WalletName)
 	fmt.Fprintf(&b, "parties    %s (%d of %d must sign)\n", strings.Join(names, ", "), r.Required, len(r.Parties))
 	if r.Kind == ceremony.KindSign {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paratro/paratro/internal/cli/cmdutil"
+	"github.com/paratro/paratro/internal/control"
 	"github.com/paratro/paratro/internal/iostreams"
 	"github.com/paratro/paratro/internal/relay"
 )
@@ -31,6 +32,8 @@ type ServeOptions struct {
 	AddrFile  string     // write the address listened on here, once listening
 	LogLevel  slog.Level // of the relay's log on stderr
 	LogFormat string     // "text" or "json"
+
+	BackupDelay time.Duration // how long a backup export waits for other owners to cancel it
 }
 
 // NewCmdServe returns the "relay serve" command. runF replaces serveRun in
@@ -94,6 +97,7 @@ contents, signatures or nonces.`,
 	fl.StringVar(&opts.AddrFile, "addr-file", "", "once listening, write the address to `FILE` (for scripts using port 0)")
 	fl.StringVar(&logLevel, "log-level", "info", "log `LEVEL`: info or debug (also warn, error)")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "log `FORMAT`: text or json")
+	fl.DurationVar(&opts.BackupDelay, "backup-delay", control.DefaultBackupDelay, "release a share backup export `DURATION` after an owner asks for it, unless another owner cancels it")
 	_ = cmd.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"info", "debug", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -170,6 +174,10 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	cfg := relay.Config{
 		Listen: opts.Listen, DataDir: opts.DataDir, TLSCert: opts.TLSCert, TLSKey: opts.TLSKey,
 		Insecure: opts.Insecure, Logger: newLogger(opts), Now: opts.Now,
+	}
+	cfg.Setup = func(s *relay.Server) error { // the wallet API (internal/control)
+		_, err := control.Attach(s, s.Store(), control.Options{Context: ctx, BackupDelay: opts.BackupDelay, Logger: cfg.Logger})
+		return err
 	}
 	var addrErr error
 	ready := func(addr string) {
