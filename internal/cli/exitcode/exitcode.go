@@ -10,6 +10,7 @@ import (
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/coord"
+	"github.com/paratro/paratro/internal/relay"
 )
 
 // The exit statuses of paratro.
@@ -22,19 +23,40 @@ const (
 	Usage = 2
 	// Rejected: a party rejected the request (by hand or by its policy).
 	Rejected = 3
-	// MFARequired is reserved: the operation needs a TOTP code and none was given.
+	// MFARequired: the operation needs a TOTP code and none was given, or
+	// the operator has not enrolled one.
 	MFARequired = 4
-	// MFAFailed is reserved: the TOTP code was rejected, or the operator is locked out.
+	// MFAFailed: the TOTP code was rejected (wrong, malformed or already
+	// used), or the operator is locked out.
 	MFAFailed = 5
+	// AccessRefused: the relay refused the caller: its role is too low, it
+	// is not admitted, the relay has no owner yet, or its API key is
+	// invalid or revoked.
+	AccessRefused = 6
 	// TimedOut: a ceremony did not finish before its deadline.
 	TimedOut = 124
 	// Interrupted: the run was interrupted (SIGINT or SIGTERM).
 	Interrupted = 130
 )
 
+// relayCodes maps the relay's API error codes to exit statuses.
+var relayCodes = map[string]int{
+	"mfa_required":     MFARequired,
+	"mfa_not_enrolled": MFARequired,
+	"mfa_invalid":      MFAFailed,
+	"mfa_reused":       MFAFailed,
+	"mfa_locked":       MFAFailed,
+	"forbidden":        AccessRefused,
+	"not_admitted":     AccessRefused,
+	"no_owner":         AccessRefused,
+	"invalid_api_key":  AccessRefused,
+	"api_key_revoked":  AccessRefused,
+}
+
 // For returns the exit status for err, the error a command returned. The
 // order matters: an error that matches several rows gets the first.
 func For(err error) int {
+	var api *relay.APIError
 	switch {
 	case err == nil:
 		return OK
@@ -42,6 +64,12 @@ func For(err error) int {
 		return Usage
 	case errors.Is(err, coord.ErrRejected):
 		return Rejected
+	case errors.Is(err, cmdutil.ErrOTPRequired):
+		return MFARequired
+	case errors.Is(err, cmdutil.ErrOTPMalformed):
+		return MFAFailed
+	case errors.As(err, &api) && relayCodes[api.Code] != 0:
+		return relayCodes[api.Code]
 	case errors.Is(err, ceremony.ErrTimeout):
 		return TimedOut
 	case errors.Is(err, ceremony.ErrInvalid):
@@ -62,13 +90,16 @@ failures apart without reading stderr:
   2    usage: unknown command or flag, bad flag value or arguments, or an
        invalid ceremony request (nothing was started)
   3    the request was rejected by a party (at its prompt or by its policy)
-  4    reserved: an MFA (TOTP) code is required
-  5    reserved: the MFA code was rejected, or the operator is locked out
+  4    an MFA (TOTP) code is required: none was given (set PARATRO_OTP or
+       pass --otp-stdin when there is no terminal), or the operator has
+       not enrolled TOTP yet (paratro mfa enroll)
+  5    the MFA code was rejected (wrong, malformed or already used), or
+       the operator is locked out after too many wrong codes
+  6    access refused by the relay: the operator's role does not allow it,
+       the identity is not admitted, the relay has no owner yet, or the
+       API key is invalid or revoked
   124  a ceremony timed out (the message names the parties it waited for)
   130  interrupted by SIGINT or SIGTERM
-
-Codes 4 and 5 are reserved: they will be used once MFA lands, and are not
-returned yet.
 
 Errors are printed on stderr as "paratro: error: <message>", followed by
 "paratro: hint: ..." lines when paratro knows what to do next. Set

@@ -9,6 +9,7 @@ import (
 
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
+	"github.com/paratro/paratro/internal/relay"
 )
 
 func TestForMapsErrorsToStatuses(t *testing.T) {
@@ -33,6 +34,20 @@ func TestForMapsErrorsToStatuses(t *testing.T) {
 		{"an interrupt exits 130", fmt.Errorf("party run: %w", context.Canceled), Interrupted},
 		{"an own deadline is a failure, not an interrupt", context.DeadlineExceeded, Failure},
 		{"a timeout wins over a usage-looking cause", fmt.Errorf("unknown: %w", ceremony.ErrTimeout), TimedOut},
+		{"no TOTP code to be had exits 4", cmdutil.WithHint(cmdutil.ErrOTPRequired, "x"), MFARequired},
+		{"a malformed TOTP code exits 5", fmt.Errorf("%w: the code from PARATRO_OTP must be 6 digits", cmdutil.ErrOTPMalformed), MFAFailed},
+		{"the relay asking for a code exits 4", api("mfa_required"), MFARequired},
+		{"an operator without TOTP exits 4", api("mfa_not_enrolled"), MFARequired},
+		{"a wrong code exits 5", fmt.Errorf("rotate-keys: post the request to the relay: %w", api("mfa_invalid")), MFAFailed},
+		{"a reused code exits 5", api("mfa_reused"), MFAFailed},
+		{"a locked-out operator exits 5", api("mfa_locked"), MFAFailed},
+		{"a role too low exits 6", api("forbidden"), AccessRefused},
+		{"an identity not admitted exits 6", cmdutil.WithHint(api("not_admitted"), "x"), AccessRefused},
+		{"a relay without owner exits 6", api("no_owner"), AccessRefused},
+		{"an invalid API key exits 6", api("invalid_api_key"), AccessRefused},
+		{"a revoked API key exits 6", api("api_key_revoked"), AccessRefused},
+		{"other relay refusals exit 1", api("last_owner"), Failure},
+		{"a relay refusal without a code exits 1", &relay.APIError{Status: 502, Message: "bad gateway"}, Failure},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,10 +58,23 @@ func TestForMapsErrorsToStatuses(t *testing.T) {
 	}
 }
 
+func api(code string) error { return &relay.APIError{Status: 403, Code: code, Message: "refused"} }
+
 func TestHelpListsEveryCode(t *testing.T) {
-	for _, code := range []int{OK, Failure, Usage, Rejected, MFARequired, MFAFailed, TimedOut, Interrupted} {
+	for _, code := range []int{OK, Failure, Usage, Rejected, MFARequired, MFAFailed, AccessRefused, TimedOut, Interrupted} {
 		if !strings.Contains(Help, fmt.Sprintf("\n  %-4d ", code)) {
 			t.Errorf("Help does not list exit status %d", code)
+		}
+	}
+	if strings.Contains(Help, "reserved") {
+		t.Error("Help still calls a status reserved")
+	}
+}
+
+func TestEveryRelayCodeMapsToADocumentedStatus(t *testing.T) {
+	for code, status := range relayCodes {
+		if !strings.Contains(Help, fmt.Sprintf("\n  %-4d ", status)) {
+			t.Errorf("relay code %s maps to %d, which Help does not list", code, status)
 		}
 	}
 }
