@@ -179,9 +179,12 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		_, err := control.Attach(s, s.Store(), control.Options{Context: ctx, BackupDelay: opts.BackupDelay, Logger: cfg.Logger})
 		return err
 	}
+	var srv *relay.Server
+	cfg.Setup = keepServer(cfg.Setup, &srv)
 	var addrErr error
 	ready := func(addr string) {
 		fmt.Fprintf(opts.IO.ErrOut, "relay listening on %s, data in %s\n", describe(addr, opts), opts.DataDir)
+		startupNotes(opts.IO.ErrOut, srv, opts.DataDir)
 		if opts.AddrFile != "" {
 			if addrErr = writeAddrFile(opts.AddrFile, addr); addrErr != nil {
 				cancel()
