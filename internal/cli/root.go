@@ -10,12 +10,15 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/paratro/paratro/internal/cli/apikeycmd"
 	"github.com/paratro/paratro/internal/cli/auditcmd"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/cli/demo"
 	"github.com/paratro/paratro/internal/cli/exitcode"
 	"github.com/paratro/paratro/internal/cli/identitycmd"
 	"github.com/paratro/paratro/internal/cli/initcmd"
+	"github.com/paratro/paratro/internal/cli/mfacmd"
+	"github.com/paratro/paratro/internal/cli/operatorcmd"
 	"github.com/paratro/paratro/internal/cli/partycmd"
 	relaycmd "github.com/paratro/paratro/internal/cli/relay"
 	"github.com/paratro/paratro/internal/cli/version"
@@ -29,7 +32,7 @@ import (
 const (
 	groupSetup      = "setup"      // getting started: init, identity, demo
 	groupCeremonies = "ceremonies" // what holders do together: party, wallet, rotate-keys
-	groupAdmin      = "admin"      // looking after shares and operators: share, mfa, audit, relay
+	groupAdmin      = "admin"      // looking after the relay, operators and shares: relay, operator, apikey, mfa, audit
 	noGroup         = ""
 )
 
@@ -85,6 +88,9 @@ Start with "paratro demo": a wallet's whole life, on this machine.`,
 	add(root, groupCeremonies, walletcmd.NewCmdWallet(f))
 	add(root, groupCeremonies, walletcmd.NewCmdRotateKeys(f))
 	add(root, groupAdmin, relaycmd.NewCmdRelay(f))
+	add(root, groupAdmin, operatorcmd.NewCmdOperator(f))
+	add(root, groupAdmin, apikeycmd.NewCmdAPIKey(f))
+	add(root, groupAdmin, mfacmd.NewCmdMFA(f))
 	add(root, groupAdmin, auditcmd.NewCmdAudit(f))
 	add(root, noGroup, version.NewCmdVersion(f, nil))
 	add(root, noGroup, newHelpTopic("exit-codes", "Exit statuses and error messages", exitcode.Help))
