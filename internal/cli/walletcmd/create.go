@@ -1,6 +1,7 @@
 package walletcmd
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -37,7 +38,13 @@ party has confirmed the same public key.
 --parties names trusted identities (paratro identity list), as many as the
 threshold's total; you need not be one of them. ECDSA (CMP) key generation
 takes several seconds (Paillier keys); --scheme schnorr (FROST, BIP-340) is
-for bitcoin and takes milliseconds.`,
+for bitcoin and takes milliseconds.
+
+Creating a wallet needs the admin role on the relay, and every party must
+be admitted to it (paratro operator). Once you have enrolled TOTP
+(paratro mfa enroll), it also needs a code: paratro asks for it on a
+terminal; scripts set PARATRO_OTP or pass --otp-stdin (exit status 4
+without one, 5 when it is rejected).`,
 		Example: `  $ paratro wallet create --name "Operations Wallet" --chain ethereum --threshold 2-of-3 --parties ana,ben,vault
   $ paratro wallet create --name cold --chain bitcoin --scheme schnorr --threshold 2-of-3 --parties ana,ben,vault --output json | jq -r .address`,
 		Args: cmdutil.NoArgs,
@@ -51,6 +58,7 @@ for bitcoin and takes milliseconds.`,
 	cmd.Flags().StringVar(&opts.Parties, "parties", "", "comma-separated names (or fingerprints) of the TOTAL parties")
 	cmd.Flags().StringVar(&opts.Scheme, "scheme", "", "ecdsa (default) or schnorr (bitcoin only)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 3*time.Minute, "give up if the wallet is not created within this time")
+	cmdutil.AddOTPStdinFlag(cmd)
 	return cmd
 }
 
@@ -118,6 +126,9 @@ func createRun(cmd *cobra.Command, f *cmdutil.Factory, opts *CreateOptions) erro
 	if err != nil {
 		return err
 	}
+	if s.otp, err = createOTP(cmd, f, s); err != nil {
+		return err
+	}
 	req := &coord.Request{Kind: ceremony.KindKeygen, Scheme: scheme, WalletID: holder.NewWalletID(), WalletName: opts.Name,
 		Chain: opts.Chain, Parties: parties, Required: required, Deadline: f.Now().Add(opts.Timeout), CreatedAt: f.Now().UTC()}
 	rep, err := s.initiate(cmd.Context(), req)
@@ -140,6 +151,24 @@ func createRun(cmd *cobra.Command, f *cmdutil.Factory, opts *CreateOptions) erro
 		fmt.Fprintf(f.IO.ErrOut, "wallet %s created in %s\n", w.ID, rep.Elapsed.Round(100*time.Millisecond))
 	}
 	return output.KeyValues(f.IO.Out, walletPairs(w, fmt.Sprintf("all %d parties hold an active share (epoch %d)", total, w.Epoch)))
+}
+
+// createOTP asks for a TOTP code when this operator has enrolled one: the
+// relay then needs it to create a wallet. It registers the operator first.
+func createOTP(cmd *cobra.Command, f *cmdutil.Factory, s *session) (string, error) {
+	if err := s.register(cmd.Context()); err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), cmdutil.RelayTimeout)
+	defer cancel()
+	me, err := s.relay.Whoami(ctx)
+	if err != nil {
+		return "", cmdutil.RelayHint(fmt.Errorf("wallet create: %w", err), s.op.URL)
+	}
+	if !me.MFA.Enrolled {
+		return "", nil
+	}
+	return cmdutil.ReadOTP(cmd, f, s.home.ID.Name)
 }
 
 func walletPairs(w *home.Wallet, confirmed string) [][2]string {

@@ -22,12 +22,18 @@ func NewCmdRotateKeys(f *cmdutil.Factory) *cobra.Command {
 new share, the old ones are useless, and the key, public key and address
 are unchanged. Every party takes part.
 
+Rotating keys needs the admin role on the relay and a TOTP code (paratro
+mfa enroll): paratro asks for it on a terminal, before anything starts;
+scripts set PARATRO_OTP or pass --otp-stdin. Without a code the command
+exits with status 4; a code the relay rejects gives status 5.
+
 The refresh is two-phase: each party keeps its new share pending and
 switches to it only when all parties have confirmed the same result. If
 any party fails first, every party keeps its old share and the wallet
 still signs; run rotate-keys again.`,
 		Example: `  $ paratro rotate-keys wal_7hq2mzk4t6a3bx5c
-  $ paratro wallet rotate-keys ops --output json | jq .epoch`,
+  $ paratro wallet rotate-keys ops --output json | jq .epoch
+  $ oathtool --totp -b "$TOTP_SECRET" | paratro rotate-keys ops --otp-stdin`,
 		Args: cmdutil.ExactArgs(1, "the wallet ID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if timeout <= 0 {
@@ -37,6 +43,7 @@ still signs; run rotate-keys again.`,
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Minute, "give up if the rotation is not done within this time")
+	cmdutil.AddOTPStdinFlag(cmd)
 	return cmd
 }
 
@@ -59,6 +66,9 @@ func rotateRun(cmd *cobra.Command, f *cmdutil.Factory, walletArg string, timeout
 	w, err := s.home.Wallet(walletArg)
 	if err != nil {
 		return cmdutil.WithHint(err, "paratro wallet list shows the wallets this home knows")
+	}
+	if s.otp, err = cmdutil.ReadOTP(cmd, f, s.home.ID.Name); err != nil {
+		return err
 	}
 	epoch, cd := current(s.home, w)
 	req := &coord.Request{Kind: ceremony.KindRefresh, Scheme: ceremony.Scheme(w.Scheme), WalletID: w.ID, WalletName: w.Name,

@@ -1,6 +1,7 @@
-// Package walletcmd implements "paratro wallet" (create, sign, list, show)
-// and "paratro rotate-keys": the ceremonies an operator asks the parties
-// to run through the relay, and the wallet records kept in the home.
+// Package walletcmd implements "paratro wallet" (create, sign, list, show,
+// destroy) and "paratro rotate-keys": the ceremonies an operator asks the
+// parties to run through the relay, and the wallet records kept in the
+// home.
 package walletcmd
 
 import (
@@ -37,41 +38,52 @@ operator's identity and each other's (paratro identity add).`,
   $ paratro wallet list`,
 		Args: cmdutil.NoArgs,
 	}
-	cmd.AddCommand(newCmdCreate(f), newCmdSign(f), newCmdList(f), newCmdShow(f), NewCmdRotateKeys(f))
+	cmd.AddCommand(newCmdCreate(f), newCmdSign(f), newCmdList(f), newCmdShow(f), NewCmdRotateKeys(f), newCmdDestroy(f, nil))
 	return cmd
 }
 
 // session is what a ceremony command needs: the home and a relay client.
 type session struct {
+	op     *cmdutil.Operator
 	home   *home.Home
 	relay  *relay.Client
-	close  func()
 	f      *cmdutil.Factory
 	quiet  bool
 	status *statusLine
+	otp    string // a TOTP code for the ceremony's creation, when it needs one
 }
 
+// openSession opens the home and a relay client; it does not contact the
+// relay.
 func openSession(cmd *cobra.Command, f *cmdutil.Factory) (*session, error) {
-	rl, err := cmdutil.RelayOf(cmd, f)
+	op, err := cmdutil.OpenOperator(cmd, f)
 	if err != nil {
 		return nil, err
 	}
-	h, closeKR, err := cmdutil.OpenHome(cmd, f)
-	if err != nil {
-		return nil, err
-	}
-	c, err := relay.NewClient(rl.URL, h.ID, relay.ClientOptions{CAFile: rl.CAFile})
-	if err != nil {
-		closeKR()
-		return nil, err
-	}
-	s := &session{home: h, relay: c, close: closeKR, f: f, quiet: cmdutil.Quiet(cmd)}
+	s := &session{op: op, home: op.Home, relay: op.Client, f: f, quiet: cmdutil.Quiet(cmd)}
 	s.status = &statusLine{w: f.IO.ErrOut, tty: f.IO.IsStderrTTY(), quiet: s.quiet}
 	return s, nil
 }
 
-// initiate runs one ceremony and shows its progress on stderr.
+func (s *session) close() { s.op.Close() }
+
+// register puts this operator on the relay's roster (harmless when done
+// before), so that an owner can admit operators who never ran party run.
+func (s *session) register(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, cmdutil.RelayTimeout)
+	defer cancel()
+	return s.op.Register(ctx)
+}
+
+// initiate runs one ceremony and shows its progress on stderr. It
+// registers first, and gives the relay s.otp with the ceremony's creation.
 func (s *session) initiate(ctx context.Context, req *coord.Request) (*coord.Report, error) {
+	if err := s.register(ctx); err != nil {
+		return nil, err
+	}
+	if s.otp != "" {
+		s.relay.SetOTP(s.otp) // taken by the ceremony's creation, the first POST
+	}
 	started := time.Now()
 	rep, err := coord.Initiate(ctx, s.relay, s.home.ID, req, func(st coord.Status) {
 		s.status.show(req.Kind, st, time.Since(started))
@@ -100,8 +112,8 @@ func explain(err error) error {
 			return cmdutil.WithHint(err, hint)
 		}
 		return err
-	case errors.As(err, &api) && api.Status == 403:
-		return cmdutil.WithHint(err, "every party, and you, must have run paratro party run once against this relay (it registers the identity)")
+	case errors.As(err, &api):
+		return cmdutil.RelayHint(err, "")
 	}
 	return err
 }
