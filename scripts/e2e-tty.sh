@@ -43,7 +43,7 @@ await() {
 		sleep 0.1
 	done
 }
-clear_screen() { tmux -L "$sock" send-keys -t tty C-l; tmux -L "$sock" clear-history -t tty; }
+clear_screen() { type_line clear; sleep 0.2; tmux -L "$sock" clear-history -t tty; }
 
 # 1. ana enrols TOTP at her terminal
 type_line "$P mfa enroll --home $dir/ana; echo ENROLL-EXIT=\$?"
@@ -54,7 +54,8 @@ screen | grep -q "otpauth://totp/" || { log "no otpauth URI on screen"; screen >
 ana_secret=$(screen | tr -d '\n' | sed -n 's/.*secret=\([A-Z2-7]*\).*/\1/p' | head -n 1)
 [ -n "$ana_secret" ] || { log "cannot read ana's secret from the screen"; exit 1; }
 type_line "$(otp "$ana_secret")"
-await "ENROLL-EXIT=0"
+await "ENROLL-EXIT=[0-9]"
+screen | grep -q "ENROLL-EXIT=0" || { log "mfa enroll failed"; screen >&2; exit 1; }
 screen | grep -q "TOTP enrolled for ana" || { log "enrolment not confirmed"; screen >&2; exit 1; }
 log "ana enrolled TOTP at the terminal (QR code and URI shown, first code confirmed)"
 clear_screen
@@ -66,7 +67,7 @@ await "TOTP code for ben"
 good=$(otp "$secret")
 bad=$(printf '%06d' $(( (1$good - 1000000 + 1) % 1000000 )))
 type_line "$bad"
-await "CREATE-EXIT="
+await "CREATE-EXIT=[0-9]"
 screen | grep -q "CREATE-EXIT=5" || { log "a wrong code did not exit 5"; screen >&2; exit 1; }
 screen | grep -q "code rejected (4 of 5 attempts left)" || { log "no attempts-left message"; screen >&2; exit 1; }
 screen | grep -q "$bad" && { log "the code was echoed on the terminal"; exit 1; }
@@ -75,7 +76,7 @@ clear_screen
 type_line "$create; echo CREATE-EXIT=\$?"
 await "TOTP code for ben"
 type_line "$good"
-await "CREATE-EXIT=" 120
+await "CREATE-EXIT=[0-9]" 120
 screen | grep -q "CREATE-EXIT=0" || { log "wallet create failed"; screen >&2; exit 1; }
 wallet=$(screen | sed -n 's/.*\(wal_[a-z2-7]\{16\}\).*/\1/p' | head -n 1)
 log "wallet $wallet created after the TOTP prompt"
@@ -85,7 +86,7 @@ clear_screen
 type_line "$P rotate-keys $wallet --home $dir/ben; echo ROTATE-EXIT=\$?"
 await "TOTP code for ben"
 type_line "$(otp "$secret" 30)"
-await "ROTATE-EXIT=" 120
+await "ROTATE-EXIT=[0-9]" 120
 screen | grep -q "ROTATE-EXIT=0" || { log "rotate-keys failed"; screen >&2; exit 1; }
 "$P" wallet show "$wallet" --home "$dir/ben" --output json >"$dir/rotated.json"
 grep -q '"epoch": 2' "$dir/rotated.json" || { log "the wallet is not at epoch 2"; cat "$dir/rotated.json" >&2; exit 1; }
