@@ -61,24 +61,16 @@ type createdJSON struct {
 }
 
 func createRun(ctx context.Context, opts *createOptions) error {
-	op, err := opts.Open()
-	if err != nil {
+	return cmdutil.WithOperator(ctx, opts.Open, func(ctx context.Context, op *cmdutil.Operator) error {
+		k, err := op.Client.CreateAPIKey(ctx, opts.Name)
+		if err != nil {
+			return cmdutil.RelayHint(fmt.Errorf("apikey create: %w", err), op.URL)
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "api key %s (%s) acts as %s: store it now; it cannot be shown again\n", k.ID, k.Name, op.Name())
+		if opts.Format == output.FormatJSON {
+			return output.JSON(opts.IO.Out, createdJSON{keyJSON: toJSON(k.APIKey), Key: k.Key})
+		}
+		_, err = fmt.Fprintln(opts.IO.Out, k.Key)
 		return err
-	}
-	defer op.Close()
-	ctx, cancel := context.WithTimeout(ctx, cmdutil.RelayTimeout)
-	defer cancel()
-	if err := op.Register(ctx); err != nil {
-		return err
-	}
-	k, err := op.Client.CreateAPIKey(ctx, opts.Name)
-	if err != nil {
-		return cmdutil.RelayHint(fmt.Errorf("apikey create: %w", err), op.URL)
-	}
-	fmt.Fprintf(opts.IO.ErrOut, "api key %s (%s) acts as %s: store it now; it cannot be shown again\n", k.ID, k.Name, op.Name())
-	if opts.Format == output.FormatJSON {
-		return output.JSON(opts.IO.Out, createdJSON{keyJSON: toJSON(k.APIKey), Key: k.Key})
-	}
-	_, err = fmt.Fprintln(opts.IO.Out, k.Key)
-	return err
+	})
 }

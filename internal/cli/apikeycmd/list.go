@@ -43,40 +43,32 @@ themselves are not kept by the relay and cannot be listed.`,
 }
 
 func listRun(ctx context.Context, opts *listOptions) error {
-	op, err := opts.Open()
-	if err != nil {
-		return err
-	}
-	defer op.Close()
-	ctx, cancel := context.WithTimeout(ctx, cmdutil.RelayTimeout)
-	defer cancel()
-	if err := op.Register(ctx); err != nil {
-		return err
-	}
-	keys, err := op.Client.APIKeys(ctx)
-	if err != nil {
-		return cmdutil.RelayHint(fmt.Errorf("apikey list: %w", err), op.URL)
-	}
-	if opts.Format == output.FormatJSON {
-		out := make([]keyJSON, 0, len(keys))
+	return cmdutil.WithOperator(ctx, opts.Open, func(ctx context.Context, op *cmdutil.Operator) error {
+		keys, err := op.Client.APIKeys(ctx)
+		if err != nil {
+			return cmdutil.RelayHint(fmt.Errorf("apikey list: %w", err), op.URL)
+		}
+		if opts.Format == output.FormatJSON {
+			out := make([]keyJSON, 0, len(keys))
+			for _, k := range keys {
+				out = append(out, toJSON(k))
+			}
+			return output.JSON(opts.IO.Out, out)
+		}
+		names := map[string]string{} // fingerprint -> name, best effort
+		if ops, err := op.Client.Operators(ctx); err == nil {
+			for _, o := range ops {
+				names[o.Fingerprint] = o.Name
+			}
+		}
+		rows := make([][]string, 0, len(keys))
 		for _, k := range keys {
-			out = append(out, toJSON(k))
+			who := k.Operator
+			if n, ok := names[k.Operator]; ok {
+				who = n
+			}
+			rows = append(rows, []string{k.ID, k.Name, who, when(&k.CreatedAt), when(k.LastUsedAt), when(k.RevokedAt)})
 		}
-		return output.JSON(opts.IO.Out, out)
-	}
-	names := map[string]string{} // fingerprint -> name, best effort
-	if ops, err := op.Client.Operators(ctx); err == nil {
-		for _, o := range ops {
-			names[o.Fingerprint] = o.Name
-		}
-	}
-	rows := make([][]string, 0, len(keys))
-	for _, k := range keys {
-		who := k.Operator
-		if n, ok := names[k.Operator]; ok {
-			who = n
-		}
-		rows = append(rows, []string{k.ID, k.Name, who, when(&k.CreatedAt), when(k.LastUsedAt), when(k.RevokedAt)})
-	}
-	return output.Table(opts.IO.Out, []string{"ID", "NAME", "OPERATOR", "CREATED", "LAST USED", "REVOKED"}, rows)
+		return output.Table(opts.IO.Out, []string{"ID", "NAME", "OPERATOR", "CREATED", "LAST USED", "REVOKED"}, rows)
+	})
 }

@@ -44,23 +44,15 @@ revoke anyone's. Revoking a key twice changes nothing.`,
 }
 
 func revokeRun(ctx context.Context, opts *revokeOptions) error {
-	op, err := opts.Open()
-	if err != nil {
-		return err
-	}
-	defer op.Close()
-	ctx, cancel := context.WithTimeout(ctx, cmdutil.RelayTimeout)
-	defer cancel()
-	if err := op.Register(ctx); err != nil {
-		return err
-	}
-	k, err := op.Client.RevokeAPIKey(ctx, opts.ID)
-	if err != nil {
-		return cmdutil.RelayHint(fmt.Errorf("apikey revoke %s: %w", opts.ID, err), op.URL)
-	}
-	if opts.Format == output.FormatJSON {
-		return output.JSON(opts.IO.Out, toJSON(*k))
-	}
-	fmt.Fprintf(opts.IO.Out, "revoked api key %s (%s)\n", k.ID, k.Name)
-	return nil
+	return cmdutil.WithOperator(ctx, opts.Open, func(ctx context.Context, op *cmdutil.Operator) error {
+		k, err := op.Client.RevokeAPIKey(ctx, opts.ID)
+		if err != nil {
+			return cmdutil.RelayHint(fmt.Errorf("apikey revoke %s: %w", opts.ID, err), op.URL)
+		}
+		if opts.Format == output.FormatJSON {
+			return output.JSON(opts.IO.Out, toJSON(*k))
+		}
+		fmt.Fprintf(opts.IO.Out, "revoked api key %s (%s)\n", k.ID, k.Name)
+		return nil
+	})
 }

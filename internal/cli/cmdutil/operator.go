@@ -68,6 +68,25 @@ func (o *Operator) Register(ctx context.Context) error {
 	return nil
 }
 
+// WithOperator opens the operator with open, registers it with the relay
+// and runs fn under a context bounded by RelayTimeout, closing the
+// operator when fn returns. fn comes after Register, so it may call
+// Client.SetOTP; it wraps the errors of its own relay calls (RelayHint),
+// each with what failed.
+func WithOperator(ctx context.Context, open func() (*Operator, error), fn func(ctx context.Context, op *Operator) error) error {
+	op, err := open()
+	if err != nil {
+		return err
+	}
+	defer op.Close()
+	ctx, cancel := context.WithTimeout(ctx, RelayTimeout)
+	defer cancel()
+	if err := op.Register(ctx); err != nil {
+		return err
+	}
+	return fn(ctx, op)
+}
+
 // relayHints says what to do about the relay's refusals, by API error code.
 var relayHints = map[string]string{
 	"mfa_required":     "give the code: paratro asks on a terminal; scripts set PARATRO_OTP or pass --otp-stdin",

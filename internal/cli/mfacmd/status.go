@@ -43,24 +43,16 @@ and whether too many wrong codes locked you out, until when.`,
 }
 
 func statusRun(ctx context.Context, opts *statusOptions) error {
-	op, err := opts.Open()
-	if err != nil {
-		return err
-	}
-	defer op.Close()
-	ctx, cancel := context.WithTimeout(ctx, cmdutil.RelayTimeout)
-	defer cancel()
-	if err := op.Register(ctx); err != nil {
-		return err
-	}
-	st, err := op.Client.MFAStatus(ctx)
-	if err != nil {
-		return cmdutil.RelayHint(fmt.Errorf("mfa status: %w", err), op.URL)
-	}
-	if opts.Format == output.FormatJSON {
-		return output.JSON(opts.IO.Out, toJSON(*st))
-	}
-	return output.KeyValues(opts.IO.Out, statusPairs(st))
+	return cmdutil.WithOperator(ctx, opts.Open, func(ctx context.Context, op *cmdutil.Operator) error {
+		st, err := op.Client.MFAStatus(ctx)
+		if err != nil {
+			return cmdutil.RelayHint(fmt.Errorf("mfa status: %w", err), op.URL)
+		}
+		if opts.Format == output.FormatJSON {
+			return output.JSON(opts.IO.Out, toJSON(*st))
+		}
+		return output.KeyValues(opts.IO.Out, statusPairs(st))
+	})
 }
 
 func statusPairs(st *relay.MFAStatus) [][2]string {

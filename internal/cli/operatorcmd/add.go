@@ -63,23 +63,15 @@ read to you: the relay knows identities by what they registered.`,
 }
 
 func addRun(ctx context.Context, opts *addOptions) error {
-	op, err := opts.Open()
-	if err != nil {
-		return err
-	}
-	defer op.Close()
-	ctx, cancel := context.WithTimeout(ctx, cmdutil.RelayTimeout)
-	defer cancel()
-	if err := op.Register(ctx); err != nil {
-		return err
-	}
-	v, err := op.Client.AddOperator(ctx, opts.Who, opts.Role)
-	if err != nil {
-		return cmdutil.RelayHint(fmt.Errorf("operator add %s: %w", opts.Who, err), op.URL)
-	}
-	if opts.Format == output.FormatJSON {
-		return output.JSON(opts.IO.Out, toJSON(*v))
-	}
-	fmt.Fprintf(opts.IO.Out, "%s is %s\n", label(v.Name, v.Fingerprint), v.Role)
-	return nil
+	return cmdutil.WithOperator(ctx, opts.Open, func(ctx context.Context, op *cmdutil.Operator) error {
+		v, err := op.Client.AddOperator(ctx, opts.Who, opts.Role)
+		if err != nil {
+			return cmdutil.RelayHint(fmt.Errorf("operator add %s: %w", opts.Who, err), op.URL)
+		}
+		if opts.Format == output.FormatJSON {
+			return output.JSON(opts.IO.Out, toJSON(*v))
+		}
+		fmt.Fprintf(opts.IO.Out, "%s is %s\n", label(v.Name, v.Fingerprint), v.Role)
+		return nil
+	})
 }

@@ -44,31 +44,23 @@ them.`,
 }
 
 func listRun(ctx context.Context, opts *listOptions) error {
-	op, err := opts.Open()
-	if err != nil {
-		return err
-	}
-	defer op.Close()
-	ctx, cancel := context.WithTimeout(ctx, cmdutil.RelayTimeout)
-	defer cancel()
-	if err := op.Register(ctx); err != nil {
-		return err
-	}
-	list, err := op.Client.Operators(ctx)
-	if err != nil {
-		return cmdutil.RelayHint(fmt.Errorf("operator list: %w", err), op.URL)
-	}
-	if opts.Format == output.FormatJSON {
-		out := make([]operatorJSON, 0, len(list))
-		for _, v := range list {
-			out = append(out, toJSON(v))
+	return cmdutil.WithOperator(ctx, opts.Open, func(ctx context.Context, op *cmdutil.Operator) error {
+		list, err := op.Client.Operators(ctx)
+		if err != nil {
+			return cmdutil.RelayHint(fmt.Errorf("operator list: %w", err), op.URL)
 		}
-		return output.JSON(opts.IO.Out, out)
-	}
-	rows := make([][]string, 0, len(list))
-	for _, v := range list {
-		rows = append(rows, []string{v.Name, identity.GroupFingerprint(v.Fingerprint), string(v.Role), mfaCell(v.MFA),
-			v.AddedAt.UTC().Format("2006-01-02 15:04")})
-	}
-	return output.Table(opts.IO.Out, []string{"NAME", "FINGERPRINT", "ROLE", "MFA", "ADDED"}, rows)
+		if opts.Format == output.FormatJSON {
+			out := make([]operatorJSON, 0, len(list))
+			for _, v := range list {
+				out = append(out, toJSON(v))
+			}
+			return output.JSON(opts.IO.Out, out)
+		}
+		rows := make([][]string, 0, len(list))
+		for _, v := range list {
+			rows = append(rows, []string{v.Name, identity.GroupFingerprint(v.Fingerprint), string(v.Role), mfaCell(v.MFA),
+				v.AddedAt.UTC().Format("2006-01-02 15:04")})
+		}
+		return output.Table(opts.IO.Out, []string{"NAME", "FINGERPRINT", "ROLE", "MFA", "ADDED"}, rows)
+	})
 }

@@ -51,21 +51,13 @@ type registerJSON struct {
 }
 
 func registerRun(ctx context.Context, opts *registerOptions) error {
-	op, err := opts.Open()
-	if err != nil {
-		return err
-	}
-	defer op.Close()
-	ctx, cancel := context.WithTimeout(ctx, cmdutil.RelayTimeout)
-	defer cancel()
-	if err := op.Register(ctx); err != nil {
-		return err
-	}
-	id := op.Home.ID
-	if opts.Format == output.FormatJSON {
-		return output.JSON(opts.IO.Out, registerJSON{Name: id.Name, Fingerprint: id.Fingerprint(), Relay: op.URL})
-	}
-	fmt.Fprintf(opts.IO.Out, "registered %s with %s\n", label(id.Name, id.Fingerprint()), op.URL)
-	fmt.Fprintf(opts.IO.ErrOut, "an owner admits you with: paratro operator add %s --role ROLE\n", id.Name)
-	return nil
+	return cmdutil.WithOperator(ctx, opts.Open, func(_ context.Context, op *cmdutil.Operator) error {
+		id := op.Home.ID
+		if opts.Format == output.FormatJSON {
+			return output.JSON(opts.IO.Out, registerJSON{Name: id.Name, Fingerprint: id.Fingerprint(), Relay: op.URL})
+		}
+		fmt.Fprintf(opts.IO.Out, "registered %s with %s\n", label(id.Name, id.Fingerprint()), op.URL)
+		fmt.Fprintf(opts.IO.ErrOut, "an owner admits you with: paratro operator add %s --role ROLE\n", id.Name)
+		return nil
+	})
 }

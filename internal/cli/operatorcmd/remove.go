@@ -53,23 +53,15 @@ type removedJSON struct {
 }
 
 func removeRun(ctx context.Context, opts *removeOptions) error {
-	op, err := opts.Open()
-	if err != nil {
-		return err
-	}
-	defer op.Close()
-	ctx, cancel := context.WithTimeout(ctx, cmdutil.RelayTimeout)
-	defer cancel()
-	if err := op.Register(ctx); err != nil {
-		return err
-	}
-	m, err := op.Client.RemoveOperator(ctx, opts.Who)
-	if err != nil {
-		return cmdutil.RelayHint(fmt.Errorf("operator remove %s: %w", opts.Who, err), op.URL)
-	}
-	if opts.Format == output.FormatJSON {
-		return output.JSON(opts.IO.Out, removedJSON{Name: m.Name, Fingerprint: m.Fingerprint, Role: string(m.Role), Removed: true})
-	}
-	fmt.Fprintf(opts.IO.Out, "removed %s (was %s)\n", label(m.Name, m.Fingerprint), m.Role)
-	return nil
+	return cmdutil.WithOperator(ctx, opts.Open, func(ctx context.Context, op *cmdutil.Operator) error {
+		m, err := op.Client.RemoveOperator(ctx, opts.Who)
+		if err != nil {
+			return cmdutil.RelayHint(fmt.Errorf("operator remove %s: %w", opts.Who, err), op.URL)
+		}
+		if opts.Format == output.FormatJSON {
+			return output.JSON(opts.IO.Out, removedJSON{Name: m.Name, Fingerprint: m.Fingerprint, Role: string(m.Role), Removed: true})
+		}
+		fmt.Fprintf(opts.IO.Out, "removed %s (was %s)\n", label(m.Name, m.Fingerprint), m.Role)
+		return nil
+	})
 }

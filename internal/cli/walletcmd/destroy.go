@@ -111,34 +111,27 @@ type destroyJSON struct {
 }
 
 func destroyRun(ctx context.Context, opts *destroyOptions) error {
-	op, err := opts.Open()
-	if err != nil {
-		return err
-	}
-	defer op.Close()
-	rctx, cancel := context.WithTimeout(ctx, cmdutil.RelayTimeout)
-	defer cancel()
-	if err := op.Register(rctx); err != nil {
-		return err
-	}
-	id, name := walletOf(rctx, op, opts.Wallet)
-	if opts.Confirm {
-		if err := confirmName(opts.IO, id, name); err != nil {
+	return cmdutil.WithOperator(ctx, opts.Open, func(rctx context.Context, op *cmdutil.Operator) error {
+		id, name := walletOf(rctx, op, opts.Wallet)
+		if opts.Confirm {
+			if err := confirmName(opts.IO, id, name); err != nil {
+				return err
+			}
+		}
+		code, err := opts.ReadOTP(op.Name())
+		if err != nil {
 			return err
 		}
-	}
-	code, err := opts.ReadOTP(op.Name())
-	if err != nil {
-		return err
-	}
-	rctx, cancel = context.WithTimeout(ctx, cmdutil.RelayTimeout)
-	defer cancel()
-	op.Client.SetOTP(code)
-	var ans destroyAnswer
-	if err := op.Client.Do(rctx, http.MethodPost, "/v1/wallets/"+url.PathEscape(id)+"/destroy", struct{}{}, &ans); err != nil {
-		return cmdutil.RelayHint(fmt.Errorf("wallet destroy %s: %w", opts.Wallet, destroyHint(err)), op.URL)
-	}
-	return printDestroy(opts, id, name, &ans)
+		// A fresh RelayTimeout from ctx: the prompts may have taken a while.
+		rctx, cancel := context.WithTimeout(ctx, cmdutil.RelayTimeout)
+		defer cancel()
+		op.Client.SetOTP(code)
+		var ans destroyAnswer
+		if err := op.Client.Do(rctx, http.MethodPost, "/v1/wallets/"+url.PathEscape(id)+"/destroy", struct{}{}, &ans); err != nil {
+			return cmdutil.RelayHint(fmt.Errorf("wallet destroy %s: %w", opts.Wallet, destroyHint(err)), op.URL)
+		}
+		return printDestroy(opts, id, name, &ans)
+	})
 }
 
 // walletOf finds the wallet's ID and name: in this home, or from the
