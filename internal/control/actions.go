@@ -52,7 +52,7 @@ func (p *Plane) confirmAction(w http.ResponseWriter, r *http.Request, pr *relay.
 	var body struct {
 		OTP string `json:"otp"`
 	}
-	if err := decode(pr, &body, true, "otp"); err != nil {
+	if err := relay.DecodeJSON(pr, &body, true, "otp"); err != nil {
 		return err
 	}
 	rec, err := p.action(r.PathValue("id"), pr)

@@ -23,7 +23,7 @@ type backupRequest struct {
 // are notified at once.
 func (p *Plane) requestBackup(w http.ResponseWriter, r *http.Request, pr *relay.Principal) error {
 	var body backupRequest
-	if err := decode(pr, &body, true, "party"); err != nil {
+	if err := relay.DecodeJSON(pr, &body, true, "party"); err != nil {
 		return err
 	}
 	wal, err := p.wallet(r.PathValue("id"))

@@ -64,7 +64,7 @@ func (p *Plane) createWallet(w http.ResponseWriter, r *http.Request, pr *relay.P
 // newWallet decodes and checks the request, resolves its parties and
 // returns the wallet to record.
 func (p *Plane) newWallet(r *http.Request, pr *relay.Principal, req *createRequest) (*Wallet, error) {
-	if err := decode(pr, req, false, createFields); err != nil {
+	if err := relay.DecodeJSON(pr, req, false, createFields); err != nil {
 		return nil, err
 	}
 	scheme, err := req.validate()

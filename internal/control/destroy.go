@@ -31,7 +31,7 @@ var errDuplicate = errors.New("duplicate approval")
 // takes part in no more ceremonies and its pending backup exports are
 // cancelled; erasing the parties' shares is the parties' to do.
 func (p *Plane) destroy(w http.ResponseWriter, r *http.Request, pr *relay.Principal) error {
-	if err := decode(pr, &struct{}{}, true, "none"); err != nil {
+	if err := relay.DecodeJSON(pr, &struct{}{}, true, "none"); err != nil {
 		return err
 	}
 	wal, err := p.wallet(r.PathValue("id"))

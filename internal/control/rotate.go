@@ -15,7 +15,7 @@ import (
 // request waits as an action for the same operator to confirm with a
 // code (POST /v1/actions/{id}/confirm) within ActionTTL.
 func (p *Plane) rotateKeys(w http.ResponseWriter, r *http.Request, pr *relay.Principal) error {
-	if err := decode(pr, &struct{}{}, true, "none"); err != nil {
+	if err := relay.DecodeJSON(pr, &struct{}{}, true, "none"); err != nil {
 		return err
 	}
 	wal, err := p.wallet(r.PathValue("id"))

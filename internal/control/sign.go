@@ -26,7 +26,7 @@ type signRequest struct {
 // their own party; the result is read with GET .../signatures/{sig}.
 func (p *Plane) sign(w http.ResponseWriter, r *http.Request, pr *relay.Principal) error {
 	var body signRequest
-	if err := decode(pr, &body, false, "digest, and optionally signers"); err != nil {
+	if err := relay.DecodeJSON(pr, &body, false, "digest, and optionally signers"); err != nil {
 		return err
 	}
 	digest, err := parseDigest(body.Digest)

@@ -87,7 +87,7 @@ type AddOperator struct {
 
 func (s *Server) addOperator(w http.ResponseWriter, _ *http.Request, p *Principal) error {
 	var req AddOperator
-	if err := DecodeJSON(p, &req); err != nil {
+	if err := DecodeJSON(p, &req, false, "identity, role"); err != nil {
 		return err
 	}
 	return s.putOperator(w, p, req.Identity, req.Role)
@@ -100,7 +100,7 @@ type SetRole struct {
 
 func (s *Server) setOperatorRole(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var req SetRole
-	if err := DecodeJSON(p, &req); err != nil {
+	if err := DecodeJSON(p, &req, false, "role"); err != nil {
 		return err
 	}
 	return s.putOperator(w, p, r.PathValue("who"), req.Role)
@@ -182,7 +182,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, _ *http.Request, p *Princip
 		return Error(http.StatusForbidden, "identity_required", "API keys are made with your identity (paratro apikey create), not with another API key")
 	}
 	var req CreateAPIKey
-	if err := DecodeJSON(p, &req); err != nil {
+	if err := DecodeJSON(p, &req, false, "name"); err != nil {
 		return err
 	}
 	req.Name = strings.TrimSpace(req.Name)

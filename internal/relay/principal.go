@@ -1,8 +1,6 @@
 package relay
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,23 +56,6 @@ func Errorf(status int, code, format string, args ...any) error {
 
 // WriteJSON writes v with status.
 func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
-
-// DecodeJSON reads the principal's body strictly into v: unknown fields,
-// wrong types, trailing data and an empty body are refused with 400.
-func DecodeJSON(p *Principal, v any) error {
-	if len(bytes.TrimSpace(p.Body)) == 0 {
-		return Error(http.StatusBadRequest, "bad_request", "send a JSON object in the request body")
-	}
-	dec := json.NewDecoder(bytes.NewReader(p.Body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return Error(http.StatusBadRequest, "bad_request", "invalid JSON body: "+strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Error(http.StatusBadRequest, "bad_request", "invalid JSON body: data after the JSON object")
-	}
-	return nil
-}
 
 // Handle serves pattern (a net/http ServeMux pattern) with h for members
 // whose role is at least min.
