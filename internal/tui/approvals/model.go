@@ -1,0 +1,414 @@
+package approvals
+
+import (
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// logSize bounds the log pane.
+const logSize = 8
+
+// maxReason bounds the typed rejection reason, in runes.
+const maxReason = 200
+
+type mode int
+
+const (
+	modeInbox mode = iota
+	modeDetail
+	modeConfirmApprove
+	modeReason
+	modeHelp
+	modeConfirmQuit
+)
+
+type running struct {
+	id       string
+	label    string
+	round    int
+	rounds   int
+	waiting  []string
+	elapsed  time.Duration
+	approved bool // approved here, no progress seen yet
+}
+
+type logEntry struct {
+	at   time.Time
+	text string
+}
+
+// Model is the approval inbox. Build it with New; the zero value is not usable.
+type Model struct {
+	header    Header
+	decide    func(Decision)
+	styles    Styles
+	now       time.Time
+	width     int
+	height    int
+	connected bool
+
+	pending  []Request
+	selected int
+	running  []*running
+	log      []logEntry
+
+	mode     mode
+	prev     mode // the mode help or quit confirmation returns to
+	current  string
+	reason   []rune
+	quitting bool
+}
+
+// Option configures New.
+type Option func(*Model)
+
+// WithNow sets the model's clock until the first Tick.
+func WithNow(t time.Time) Option { return func(m *Model) { m.now = t } }
+
+// WithStyles replaces the default styles, e.g. with PlainStyles in tests.
+func WithStyles(s Styles) Option { return func(m *Model) { m.styles = s } }
+
+// WithSize sets the initial terminal size (a WindowSizeMsg changes it).
+func WithSize(width, height int) Option {
+	return func(m *Model) { m.width, m.height = width, height }
+}
+
+// WithConnected sets the initial connection state.
+func WithConnected(c bool) Option { return func(m *Model) { m.connected = c } }
+
+// New returns the inbox model for the party described by h. Every decision the
+// holder makes is passed to decide from a tea.Cmd, never from Update, so a slow
+// receiver cannot stall the screen; decide may be nil.
+func New(h Header, decide func(Decision), opts ...Option) Model {
+	m := Model{
+		header: h,
+		decide: decide,
+		styles: DefaultStyles(lipgloss.DefaultRenderer()),
+		width:  80,
+	}
+	for _, o := range opts {
+		o(&m)
+	}
+	return m
+}
+
+// Init implements tea.Model.
+func (m Model) Init() tea.Cmd { return nil }
+
+// Quitting reports whether the model has asked the program to quit.
+func (m Model) Quitting() bool { return m.quitting }
+
+// Pending returns the IDs of the requests in the inbox, oldest first.
+func (m Model) Pending() []string {
+	ids := make([]string, len(m.pending))
+	for i, r := range m.pending {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// Running reports whether a ceremony approved here or reported by Progress has
+// not finished yet.
+func (m Model) Running() bool { return len(m.running) > 0 }
+
+// Update implements tea.Model.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+	case Tick:
+		m.now = time.Time(msg)
+	case Connected:
+		if bool(msg) != m.connected {
+			m.connected = bool(msg)
+			if m.connected {
+				m.addLog("connected to the relay")
+			} else {
+				m.addLog("disconnected from the relay")
+			}
+		}
+	case LogLine:
+		m.addLog(msg.Text)
+	case RequestArrived:
+		m.arrive(msg.Request)
+	case RequestWithdrawn:
+		m.withdraw(msg)
+	case Progress:
+		m.progress(msg)
+	case Done:
+		m.done(msg)
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) addLog(text string) {
+	m.log = append(m.log, logEntry{at: m.now, text: text})
+	if len(m.log) > logSize {
+		m.log = append([]logEntry(nil), m.log[len(m.log)-logSize:]...)
+	}
+}
+
+func (m *Model) find(id string) int {
+	for i, r := range m.pending {
+		if r.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *Model) arrive(r Request) {
+	if r.Received.IsZero() {
+		r.Received = m.now
+	}
+	if i := m.find(r.ID); i >= 0 {
+		m.pending[i] = r
+		return
+	}
+	m.pending = append(m.pending, r)
+	m.addLog(fmt.Sprintf("%s request %s for %s from %s", r.Kind, r.ID, walletLabel(r), r.Initiator.Name))
+}
+
+func (m *Model) remove(id string) {
+	i := m.find(id)
+	if i < 0 {
+		return
+	}
+	m.pending = append(m.pending[:i:i], m.pending[i+1:]...)
+	if m.selected >= len(m.pending) && m.selected > 0 {
+		m.selected = len(m.pending) - 1
+	}
+	if m.current == id {
+		m.current = ""
+		m.reason = nil
+		switch m.mode {
+		case modeDetail, modeConfirmApprove, modeReason:
+			m.mode = modeInbox
+		case modeHelp, modeConfirmQuit:
+			m.prev = modeInbox
+		}
+	}
+}
+
+func (m *Model) withdraw(w RequestWithdrawn) {
+	if m.find(w.ID) < 0 {
+		return
+	}
+	m.remove(w.ID)
+	text := "request " + w.ID + " withdrawn"
+	if w.Reason != "" {
+		text += ": " + w.Reason
+	}
+	m.addLog(text)
+}
+
+func (m *Model) runningIndex(id string) int {
+	for i, r := range m.running {
+		if r.id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *Model) progress(p Progress) {
+	i := m.runningIndex(p.ID)
+	if i < 0 {
+		m.running = append(m.running, &running{id: p.ID, label: p.ID})
+		i = len(m.running) - 1
+		m.addLog("ceremony " + p.ID + " started")
+	}
+	r := m.running[i]
+	r.round, r.rounds, r.elapsed, r.approved = p.Round, p.Rounds, p.Elapsed, false
+	r.waiting = append([]string(nil), p.Waiting...)
+}
+
+func (m *Model) done(d Done) {
+	if i := m.runningIndex(d.ID); i >= 0 {
+		m.running = append(m.running[:i:i], m.running[i+1:]...)
+	}
+	status := "failed"
+	if d.OK {
+		status = "done"
+	}
+	text := "ceremony " + d.ID + " " + status
+	if d.Text != "" {
+		text += ": " + d.Text
+	}
+	m.addLog(text)
+}
+
+func (m Model) currentRequest() (Request, bool) {
+	if i := m.find(m.current); i >= 0 {
+		return m.pending[i], true
+	}
+	return Request{}, false
+}
+
+func (m Model) send(d Decision) tea.Cmd {
+	decide := m.decide
+	if decide == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		decide(d)
+		return nil
+	}
+}
+
+func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	switch m.mode {
+	case modeReason:
+		return m.keyReason(k)
+	case modeConfirmApprove:
+		return m.keyConfirmApprove(k)
+	case modeConfirmQuit:
+		if k.String() == "y" || k.String() == "Y" {
+			m.quitting = true
+			return m, tea.Quit
+		}
+		m.mode = m.prev
+		return m, nil
+	case modeHelp:
+		switch k.String() {
+		case "?", "esc", "q":
+			m.mode = m.prev
+		case "ctrl+c":
+			return m.quit()
+		}
+		return m, nil
+	}
+
+	switch k.String() {
+	case "q", "ctrl+c":
+		return m.quit()
+	case "?":
+		m.prev, m.mode = m.mode, modeHelp
+		return m, nil
+	}
+
+	if m.mode == modeDetail {
+		switch k.String() {
+		case "esc", "backspace", "left", "h":
+			m.mode, m.current = modeInbox, ""
+		case "a":
+			m.mode = modeConfirmApprove
+		case "r":
+			m.mode, m.reason = modeReason, nil
+		}
+		return m, nil
+	}
+
+	// modeInbox
+	switch k.String() {
+	case "up", "k":
+		if m.selected > 0 {
+			m.selected--
+		}
+	case "down", "j":
+		if m.selected < len(m.pending)-1 {
+			m.selected++
+		}
+	case "enter", "right", "l":
+		if len(m.pending) > 0 {
+			m.mode, m.current = modeDetail, m.pending[m.selected].ID
+		}
+	case "a":
+		// Approval is always confirmed in front of the detail view, SAS included.
+		if len(m.pending) > 0 {
+			m.mode, m.current = modeConfirmApprove, m.pending[m.selected].ID
+		}
+	case "r":
+		if len(m.pending) > 0 {
+			m.mode, m.current, m.reason = modeReason, m.pending[m.selected].ID, nil
+		}
+	}
+	return m, nil
+}
+
+func (m Model) quit() (tea.Model, tea.Cmd) {
+	if m.Running() {
+		m.prev, m.mode = m.mode, modeConfirmQuit
+		return m, nil
+	}
+	m.quitting = true
+	return m, tea.Quit
+}
+
+func (m Model) keyConfirmApprove(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if k.String() != "y" {
+		// esc, n or any other key: back to the detail view, nothing sent.
+		m.mode = modeDetail
+		return m, nil
+	}
+	r, ok := m.currentRequest()
+	if !ok {
+		m.mode = modeInbox
+		return m, nil
+	}
+	m.remove(r.ID)
+	m.mode, m.current = modeInbox, ""
+	m.running = append(m.running, &running{id: r.ID, label: string(r.Kind) + " " + walletLabel(r), approved: true})
+	m.addLog(fmt.Sprintf("approved %s %s for %s", r.Kind, r.ID, walletLabel(r)))
+	return m, m.send(Decision{ID: r.ID, Approve: true})
+}
+
+func (m Model) keyReason(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	switch k.Type {
+	case tea.KeyEsc:
+		m.reason = nil
+		if m.find(m.current) >= 0 {
+			m.mode = modeDetail
+		} else {
+			m.mode = modeInbox
+		}
+		return m, nil
+	case tea.KeyCtrlC:
+		m.reason = nil
+		m.mode = modeDetail
+		return m.quit()
+	case tea.KeyEnter:
+		r, ok := m.currentRequest()
+		reason := string(m.reason)
+		m.reason = nil
+		if !ok {
+			m.mode = modeInbox
+			return m, nil
+		}
+		m.remove(r.ID)
+		m.mode, m.current = modeInbox, ""
+		text := fmt.Sprintf("rejected %s %s for %s", r.Kind, r.ID, walletLabel(r))
+		if reason != "" {
+			text += ": " + reason
+		}
+		m.addLog(text)
+		return m, m.send(Decision{ID: r.ID, Approve: false, Reason: reason})
+	case tea.KeyBackspace:
+		if len(m.reason) > 0 {
+			m.reason = m.reason[:len(m.reason)-1]
+		}
+	case tea.KeySpace:
+		if len(m.reason) < maxReason {
+			m.reason = append(m.reason, ' ')
+		}
+	case tea.KeyRunes:
+		for _, r := range k.Runes {
+			if len(m.reason) < maxReason && r >= ' ' && r != 0x7f {
+				m.reason = append(m.reason, r)
+			}
+		}
+	}
+	return m, nil
+}
+
+func walletLabel(r Request) string {
+	if r.WalletName != "" {
+		return r.WalletName
+	}
+	return r.WalletID
+}

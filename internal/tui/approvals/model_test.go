@@ -1,0 +1,296 @@
+package approvals
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// updating reports the -update flag, which teatest (through x/exp/golden)
+// already defines for this test binary.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// golden compares got with testdata/<name>.golden, or writes it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if updating() {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run the test with -update to create it)", err)
+	}
+	if !bytes.Equal([]byte(got), want) {
+		t.Errorf("view differs from %s (run with -update to accept it)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+	if strings.Contains(got, "\x1b") {
+		t.Errorf("view contains escape sequences")
+	}
+}
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+var testHeader = Header{Operator: "alice", Fingerprint: "SHA256:a1b2c3d4", Relay: "https://relay.example:8443", Wallets: 2}
+
+func signRequest() Request {
+	return Request{
+		ID: "s-7f3a", Kind: KindSign, WalletID: "w-01", WalletName: "treasury", Chain: "ethereum",
+		Initiator: Identity{Name: "bob", Fingerprint: "SHA256:b0b0b0b0"},
+		Operator:  "for ben via the relay's API",
+		Parties:   []string{"alice", "bob", "carol"}, Required: 2,
+		Digest:   "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		Summary:  "send 1.5 ETH to 0x52908400098527886E0F7030069857D2E4169EE7, fee 0.0004 ETH, nonce 7",
+		Deadline: t0.Add(5 * time.Minute), Received: t0.Add(-90 * time.Second),
+		SAS: "tiger lemon 4821",
+	}
+}
+
+func keygenRequest() Request {
+	return Request{
+		ID: "k-21c0", Kind: KindKeygen, WalletID: "w-02", WalletName: "ops-cold",
+		Initiator: Identity{Name: "carol", Fingerprint: "SHA256:ca401ca4"},
+		Parties:   []string{"alice", "bob", "carol"}, Required: 2,
+		Deadline: t0.Add(10 * time.Minute), Received: t0.Add(-10 * time.Second),
+		SAS: "otter plum 0193",
+	}
+}
+
+// recorder collects decisions; the model hands them over inside tea.Cmds.
+type recorder struct{ got []Decision }
+
+func (r *recorder) decide(d Decision) { r.got = append(r.got, d) }
+
+func newModel(t *testing.T, rec *recorder) Model {
+	t.Helper()
+	return New(testHeader, rec.decide, WithNow(t0), WithStyles(PlainStyles()), WithSize(80, 24), WithConnected(true))
+}
+
+// send feeds messages to m and runs every command they return, as the program
+// loop would (tea.Quit is reported, not run).
+func send(t *testing.T, m Model, msgs ...tea.Msg) (Model, bool) {
+	t.Helper()
+	quit := false
+	for _, msg := range msgs {
+		tm, cmd := m.Update(msg)
+		m = tm.(Model)
+		if cmd != nil {
+			if _, ok := cmd().(tea.QuitMsg); ok {
+				quit = true
+			}
+		}
+	}
+	return m, quit
+}
+
+func key(s string) tea.KeyMsg {
+	switch s {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case " ":
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+func typed(s string) []tea.Msg {
+	var msgs []tea.Msg
+	for _, r := range s {
+		msgs = append(msgs, key(string(r)))
+	}
+	return msgs
+}
+
+func withTwo(t *testing.T, rec *recorder) Model {
+	m, _ := send(t, newModel(t, rec),
+		RequestArrived{Request: signRequest()},
+		RequestArrived{Request: keygenRequest()},
+		Tick(t0.Add(30*time.Second)),
+	)
+	return m
+}
+
+func TestEmptyInbox(t *testing.T) {
+	m := New(testHeader, nil, WithNow(t0), WithStyles(PlainStyles()), WithSize(80, 24))
+	golden(t, "empty_inbox", m.View())
+}
+
+func TestInboxTwoRequests(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, withTwo(t, rec), key("down"))
+	golden(t, "inbox_two", m.View())
+}
+
+func TestDetail(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, withTwo(t, rec), key("enter"))
+	golden(t, "detail", m.View())
+	m, _ = send(t, m, key("esc"))
+	if m.mode != modeInbox {
+		t.Errorf("esc from detail: mode %d, want inbox", m.mode)
+	}
+}
+
+func TestApproveConfirm(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, withTwo(t, rec), key("enter"), key("a"))
+	golden(t, "approve_confirm", m.View())
+	if len(rec.got) != 0 {
+		t.Fatalf("decision sent before confirmation: %+v", rec.got)
+	}
+	// esc cancels: back to the detail, nothing sent, request still pending.
+	m, _ = send(t, m, key("esc"))
+	if m.mode != modeDetail || len(rec.got) != 0 || len(m.Pending()) != 2 {
+		t.Errorf("after esc: mode %d, decisions %+v, pending %v", m.mode, rec.got, m.Pending())
+	}
+}
+
+func TestApproveSent(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, withTwo(t, rec), key("enter"), key("a"), key("y"))
+	golden(t, "approve_sent", m.View())
+	want := []Decision{{ID: "s-7f3a", Approve: true}}
+	if !slices.Equal(rec.got, want) {
+		t.Errorf("decisions %+v, want %+v", rec.got, want)
+	}
+	if !slices.Equal(m.Pending(), []string{"k-21c0"}) || !m.Running() {
+		t.Errorf("pending %v, running %v", m.Pending(), m.Running())
+	}
+}
+
+func TestApproveFromInboxNeedsConfirm(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, withTwo(t, rec), key("a"), key("n"))
+	if len(rec.got) != 0 || m.mode != modeDetail {
+		t.Errorf("a then n: decisions %+v, mode %d", rec.got, m.mode)
+	}
+}
+
+func TestRejectWithReason(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, withTwo(t, rec), key("down"), key("enter"), key("r"))
+	m, _ = send(t, m, typed("not plannedx")...)
+	m, _ = send(t, m, key("backspace"))
+	golden(t, "reject_reason", m.View())
+	m, _ = send(t, m, key("enter"))
+	golden(t, "reject_sent", m.View())
+	want := []Decision{{ID: "k-21c0", Approve: false, Reason: "not planned"}}
+	if !slices.Equal(rec.got, want) {
+		t.Errorf("decisions %+v, want %+v", rec.got, want)
+	}
+	if m.Running() {
+		t.Error("a rejected request is running")
+	}
+}
+
+func TestProgress(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, withTwo(t, rec), key("enter"), key("a"), key("y"),
+		Progress{ID: "s-7f3a", Round: 2, Rounds: 5, Waiting: []string{"bob", "carol"}, Elapsed: 12 * time.Second},
+		Progress{ID: "r-0001", Round: 1, Rounds: 3, Elapsed: 3 * time.Second},
+		LogLine{Text: "relay heartbeat ok"},
+	)
+	golden(t, "progress", m.View())
+	m, _ = send(t, m, Done{ID: "s-7f3a", OK: true, Text: "signature 0x1234…"}, Done{ID: "r-0001", OK: false, Text: "bob timed out"})
+	if m.Running() {
+		t.Error("still running after Done")
+	}
+}
+
+func TestLogBounded(t *testing.T) {
+	m := newModel(t, &recorder{})
+	for i := range 20 {
+		m, _ = send(t, m, LogLine{Text: strings.Repeat("x", i)})
+	}
+	if len(m.log) != logSize || m.log[logSize-1].text != strings.Repeat("x", 19) {
+		t.Errorf("log has %d entries, last %q", len(m.log), m.log[len(m.log)-1].text)
+	}
+}
+
+func TestWithdrawnWhileReading(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, withTwo(t, rec), key("enter"), key("a"),
+		RequestWithdrawn{ID: "s-7f3a", Reason: "cancelled by bob"}, key("y"))
+	if len(rec.got) != 0 || m.mode != modeInbox || !slices.Equal(m.Pending(), []string{"k-21c0"}) {
+		t.Errorf("decisions %+v, mode %d, pending %v", rec.got, m.mode, m.Pending())
+	}
+}
+
+func TestResize60(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, withTwo(t, rec), tea.WindowSizeMsg{Width: 60, Height: 20})
+	v := m.View()
+	golden(t, "resize_60", v)
+	for i, l := range strings.Split(v, "\n") {
+		if n := len([]rune(l)); n > 60 {
+			t.Errorf("line %d is %d cells wide: %q", i, n, l)
+		}
+	}
+	// The detail wraps what is being signed instead of cutting it.
+	m, _ = send(t, m, key("enter"))
+	v = m.View()
+	golden(t, "resize_60_detail", v)
+	if !strings.Contains(strings.ReplaceAll(v, "\n             ", ""), signRequest().Digest) {
+		t.Errorf("digest not shown whole at 60 columns:\n%s", v)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	m, _ := send(t, newModel(t, &recorder{}), key("?"))
+	if !strings.Contains(m.View(), "a then y") {
+		t.Errorf("help view:\n%s", m.View())
+	}
+	m, _ = send(t, m, key("?"))
+	if m.mode != modeInbox {
+		t.Errorf("? again: mode %d", m.mode)
+	}
+}
+
+func TestQuitDuringCeremony(t *testing.T) {
+	rec := &recorder{}
+	m, quit := send(t, withTwo(t, rec),
+		Progress{ID: "s-9999", Round: 1, Rounds: 4, Waiting: []string{"carol"}, Elapsed: time.Second},
+		key("q"))
+	if quit || m.Quitting() {
+		t.Fatal("q quit while a ceremony runs")
+	}
+	golden(t, "quit_running", m.View())
+	m, quit = send(t, m, key("n"))
+	if quit || m.mode != modeInbox {
+		t.Fatalf("n: quit %v, mode %d", quit, m.mode)
+	}
+	m, quit = send(t, m, key("q"), key("y"))
+	if !quit || !m.Quitting() {
+		t.Fatal("q then y did not quit")
+	}
+}
+
+func TestQuitIdle(t *testing.T) {
+	m, quit := send(t, withTwo(t, &recorder{}), key("q"))
+	if !quit || !m.Quitting() {
+		t.Fatal("q did not quit when idle")
+	}
+	golden(t, "quit_idle", m.View())
+}

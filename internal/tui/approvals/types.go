@@ -1,0 +1,102 @@
+// Package approvals is the bubbletea model of a party's approval inbox: the
+// requests waiting for this holder's decision, a detail view with the signer set,
+// digest and short authentication string, the progress of running ceremonies and
+// a log of recent events.
+//
+// The model owns no connection: the caller feeds it the messages below with
+// tea.Program.Send and receives the holder's decisions through the callback given
+// to New. It never reads the clock; the current time comes from WithNow and Tick.
+package approvals
+
+import "time"
+
+// Kind is the kind of ceremony a request asks the holder to join.
+type Kind string
+
+// The ceremony kinds the inbox knows.
+const (
+	KindKeygen  Kind = "keygen"
+	KindSign    Kind = "sign"
+	KindRefresh Kind = "refresh"
+)
+
+// Identity names a holder or operator and the fingerprint of its key.
+type Identity struct {
+	Name        string
+	Fingerprint string
+}
+
+// Request is one ceremony waiting for this holder's approval.
+type Request struct {
+	ID         string
+	Kind       Kind
+	WalletID   string
+	WalletName string
+	Chain      string
+	Initiator  Identity
+	// Operator is set when an operator started the ceremony on a holder's
+	// behalf through the relay's API ("for ben via the relay's API").
+	Operator string
+	Parties  []string
+	Required int
+	// Digest is the hex digest being signed; Summary says what it is in human
+	// terms when that is known. Either may be empty.
+	Digest   string
+	Summary  string
+	Deadline time.Time
+	Received time.Time
+	// SAS is the short authentication string every party shows the same way,
+	// displayed exactly as given.
+	SAS string
+}
+
+// Header describes this party for the top line of the screen.
+type Header struct {
+	Operator    string
+	Fingerprint string
+	Relay       string
+	Wallets     int
+}
+
+// Decision is the holder's answer to a request, sent out through the callback
+// given to New.
+type Decision struct {
+	ID      string
+	Approve bool
+	Reason  string
+}
+
+// RequestArrived adds a request to the inbox (or replaces one with the same ID).
+type RequestArrived struct{ Request Request }
+
+// RequestWithdrawn removes a request that became moot (cancelled, expired, or
+// answered elsewhere).
+type RequestWithdrawn struct {
+	ID     string
+	Reason string
+}
+
+// Progress reports a running ceremony's state.
+type Progress struct {
+	ID      string
+	Round   int
+	Rounds  int
+	Waiting []string
+	Elapsed time.Duration
+}
+
+// Done ends a running ceremony.
+type Done struct {
+	ID   string
+	OK   bool
+	Text string
+}
+
+// LogLine adds a line to the log pane.
+type LogLine struct{ Text string }
+
+// Connected reports the relay connection state.
+type Connected bool
+
+// Tick advances the model's clock; the caller sends one every second or so.
+type Tick time.Time
