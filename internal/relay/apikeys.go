@@ -74,6 +74,10 @@ func parseAPIKey(key string) (string, bool) {
 
 var errRevoked = errors.New("api key revoked")
 
+// lastUsedResolution is how precisely a key's last use is recorded: a key
+// used again within it is not written back.
+const lastUsedResolution = time.Minute
+
 func (s *Store) putAPIKey(k storedKey) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketAPIKeys), []byte(k.ID), k) })
 }
@@ -86,13 +90,22 @@ func (s *Store) checkAPIKey(key string, now time.Time) (APIKey, error) {
 		return APIKey{}, errNotFound
 	}
 	var k storedKey
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketAPIKeys), []byte(id), &k) })
+	switch {
+	case err != nil:
+		return APIKey{}, err
+	case subtle.ConstantTimeCompare([]byte(k.Hash), []byte(hashKey(key))) != 1:
+		return APIKey{}, errNotFound
+	case k.RevokedAt != nil:
+		return APIKey{}, errRevoked
+	case k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < lastUsedResolution:
+		return k.APIKey, nil // recent enough: no write (and fsync) on every call
+	}
+	// Record the use, unless the key was revoked meanwhile.
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAPIKeys)
 		if err := getJSON(b, []byte(id), &k); err != nil {
 			return err
-		}
-		if subtle.ConstantTimeCompare([]byte(k.Hash), []byte(hashKey(key))) != 1 {
-			return errNotFound
 		}
 		if k.RevokedAt != nil {
 			return errRevoked

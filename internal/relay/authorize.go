@@ -61,7 +61,7 @@ func (s *Server) authorizeCeremony(r *http.Request, c *call, rec *Ceremony) (*Pr
 	}
 	var p *Principal
 	if s.self != nil && c.fp() == s.self.Fingerprint() {
-		p = &Principal{Member: Member{Name: s.self.Name, Fingerprint: c.fp(), Role: RoleAdmin}, Via: ViaRelay}
+		p = s.selfPrincipal()
 	} else {
 		m, err := s.operator(c.fp())
 		if err != nil {

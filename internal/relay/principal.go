@@ -112,7 +112,9 @@ func (s *Server) principal(w http.ResponseWriter, r *http.Request) (*Principal, 
 		return nil, err
 	}
 	if s.self != nil && c.key.Equal(s.self.SigningKey) {
-		return &Principal{Member: Member{Name: s.self.Name, Fingerprint: s.self.Fingerprint(), Role: RoleAdmin}, Via: ViaRelay, Body: body}, nil
+		p := s.selfPrincipal()
+		p.Body = body
+		return p, nil
 	}
 	m, err := s.operator(c.fp())
 	if err != nil {
@@ -189,3 +191,9 @@ func (s *Server) CheckOTP(r *http.Request, p *Principal, op string) error {
 
 // Now is the relay's clock.
 func (s *Server) Now() time.Time { return s.cfg.Now() }
+
+// selfPrincipal is the relay acting for itself: on the ceremonies its
+// wallet API starts, which that API has already authorised.
+func (s *Server) selfPrincipal() *Principal {
+	return &Principal{Member: Member{Name: s.self.Name, Fingerprint: s.self.Fingerprint(), Role: RoleAdmin}, Via: ViaRelay}
+}
