@@ -274,6 +274,14 @@ func (s *session) fail(err error) error {
 	if e != nil {
 		notice.Culprits = e.Culprits
 	}
+	if e != nil && e.Code == CodeAborted {
+		// Passing on another party's abort: whether anyone may have
+		// completed depends on that party too, not only on this one having
+		// confirmed. Claiming Confirmed from s.confirmed alone would make
+		// whoever hears this echo before the original keep the new share
+		// pending although the aborting party never confirmed.
+		notice.Confirmed = e.Unsettled
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	// Best effort: the ceremony has already failed, and err says why.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -271,6 +272,43 @@ func TestConfirmationRound(t *testing.T) {
 		}
 		if time.Since(began) > 10*time.Second {
 			t.Fatalf("the others waited %s instead of stopping at carol's abort", time.Since(began))
+		}
+	})
+	t.Run("an abort passed on by a party that had confirmed stays settled when the aborter had not", func(t *testing.T) {
+		// carol aborts instead of confirming, and only alice hears it; bob
+		// learns of it from alice, who had confirmed. Nobody can hold
+		// carol's confirmation, so bob must discard, not keep pending.
+		d := ceremonytest.Keygen(ceremony.SchemeSchnorr, 2, parties...)
+		net := ceremony.NewMemoryNetwork(parties...)
+		// carol's notice is held until alice and bob have both confirmed,
+		// so alice passes it on as a party that had confirmed.
+		var mu sync.Mutex
+		confirmed := map[party.ID]bool{}
+		both := make(chan struct{})
+		net.SetIntercept(func(to party.ID, m *ceremony.Message) []*ceremony.Message {
+			if m.Type == ceremony.TypeConfirm && m.From != "carol" {
+				mu.Lock()
+				if !confirmed[m.From] {
+					confirmed[m.From] = true
+					if confirmed["alice"] && confirmed["bob"] {
+						close(both)
+					}
+				}
+				mu.Unlock()
+			}
+			if m.From == "carol" && m.Type == ceremony.TypeConfirm {
+				if to != "alice" {
+					return nil
+				}
+				<-both
+				m.Type, m.Payload = ceremony.TypeAbort, []byte(`{"reason":"vault lost power"}`)
+			}
+			return []*ceremony.Message{m}
+		})
+		out := ceremonytest.Run(ctx, d, net, parties, nil)
+		e := asError(t, out["bob"].Err)
+		if !errors.Is(out["bob"].Err, ceremony.ErrAborted) || e.ReportedBy != "alice" || e.Unsettled {
+			t.Fatalf("bob: got %v (reported by %s, unsettled %v), want a settled abort passed on by alice", out["bob"].Err, e.ReportedBy, e.Unsettled)
 		}
 	})
 }
