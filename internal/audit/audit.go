@@ -35,6 +35,8 @@ const (
 	EventOutcome             = "ceremony.outcome"
 	EventAbortedAfterRestart = "ceremony.aborted-after-restart"
 	EventSettled             = "ceremony.settled"
+	EventWithdrawn           = "ceremony.withdrawn"
+	EventExpired             = "ceremony.expired"
 	EventCeremonyCreated     = "relay.ceremony.created"
 	EventAccessRefused       = "relay.access.refused"
 	EventEquivocation        = "relay.equivocation"

@@ -17,6 +17,8 @@ var auditEvents = map[string]string{
 	"failed":                audit.EventOutcome,
 	"aborted-after-restart": audit.EventAbortedAfterRestart,
 	"settled":               audit.EventSettled,
+	"withdrawn":             audit.EventWithdrawn,
+	"expired":               audit.EventExpired,
 }
 
 // audit appends e to the party's audit log, if it has one. A failure to

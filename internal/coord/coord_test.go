@@ -8,6 +8,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -348,5 +349,96 @@ func TestHumanize(t *testing.T) {
 	}
 	if s := sanitizeLong("a\x1b[31mb\nc"); s != "a[31mb c" {
 		t.Fatalf("sanitized %q", s)
+	}
+}
+
+// A request that cannot start any more is withdrawn at once: the holder
+// still looking at it is told why, and a party that approved stops waiting
+// for the start. Every party is shown the same SAS as the initiator.
+func TestRejectedRequestIsWithdrawnEverywhere(t *testing.T) {
+	r := newRig(t, "ana", "ben", "vault")
+	var mu sync.Mutex
+	sas := map[string]string{}
+	note := func(who string, p *Proposal) {
+		mu.Lock()
+		sas[who] = p.SAS
+		mu.Unlock()
+	}
+	r.start(0, func(_ context.Context, p *Proposal) (Decision, error) {
+		note("ana", p)
+		return Decision{Approve: true}, nil
+	})
+	benCause := make(chan error, 1)
+	r.start(1, func(ctx context.Context, p *Proposal) (Decision, error) {
+		note("ben", p)
+		<-ctx.Done() // ben is still reading the request
+		benCause <- context.Cause(ctx)
+		return Decision{}, ctx.Err()
+	})
+	r.start(2, func(_ context.Context, p *Proposal) (Decision, error) {
+		note("vault", p)
+		time.Sleep(200 * time.Millisecond) // after ana's approval
+		return Decision{Approve: false, Reason: "not today"}, nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var initiatorSAS string
+	began := time.Now()
+	c := r.client(r.homes[0])
+	_, err := Initiate(ctx, c, r.homes[0].ID, &Request{Kind: ceremony.KindKeygen, Scheme: ceremony.SchemeSchnorr, WalletID: holder.NewWalletID(),
+		Parties: r.parties(), Required: 2, Deadline: time.Now().Add(30 * time.Second)}, func(s Status) { initiatorSAS = s.SAS })
+	var rej *RejectedError
+	if !errors.As(err, &rej) || rej.By != "vault" {
+		t.Fatalf("got %v", err)
+	}
+	select {
+	case cause := <-benCause:
+		var wd *WithdrawnError
+		if !errors.As(cause, &wd) || wd.By != "ana" || wd.Reason != "rejected by vault" {
+			t.Fatalf("ben's question ended with %v, want withdrawn by ana: rejected by vault", cause)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ben is still asked 10 s after the request was rejected")
+	}
+	if el := time.Since(began); el > 15*time.Second {
+		t.Fatalf("took %s", el)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !regexp.MustCompile(`^\d{5} \d{5} \d{5}$`).MatchString(initiatorSAS) || sas["ana"] != initiatorSAS || sas["ben"] != initiatorSAS || sas["vault"] != initiatorSAS {
+		t.Fatalf("SAS: initiator %q, parties %v", initiatorSAS, sas)
+	}
+	// ana approved and was waiting for the start: she is told too, and it is audited.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r.mu.Lock()
+		var got *Event
+		for i, e := range r.events {
+			if e.What == "withdrawn" && e.Request != nil && strings.Contains(e.Detail, "rejected by vault") {
+				got = &r.events[i]
+			}
+		}
+		r.mu.Unlock()
+		if got != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no withdrawn event")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	es := r.auditOf(0, 3)
+	if es[2].Event != audit.EventWithdrawn {
+		t.Fatalf("ana's audit log: %+v", es)
+	}
+}
+
+func TestSASIsStableAndDiffers(t *testing.T) {
+	a, b := SAS("c1", "h1"), SAS("c1", "h2")
+	if a != SAS("c1", "h1") || a == b || SAS("c2", "h1") == a {
+		t.Fatalf("%q %q", a, b)
+	}
+	if !regexp.MustCompile(`^\d{5} \d{5} \d{5}$`).MatchString(a) {
+		t.Fatalf("format %q", a)
 	}
 }

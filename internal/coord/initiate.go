@@ -21,6 +21,9 @@ type Status struct {
 	Rejected []string
 	Waiting  []string // names not yet answered (approvals) or finished (running)
 	Finished []string
+	// SAS is the request's short authentication string (see SAS): the
+	// holders' approval screens show the same one.
+	SAS string
 }
 
 // Report is a ceremony's result as seen by its initiator.
@@ -134,7 +137,7 @@ func mapNames(fps []string, names func(string) string) []string {
 // ceremony and waits for every participant's outcome. It returns the report
 // when every participant succeeded, a *RejectedError when a needed party
 // rejected, and a *FailedError naming the parties otherwise.
-func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Request, progress func(Status)) (*Report, error) {
+func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Request, progress func(Status)) (_ *Report, retErr error) {
 	started := time.Now()
 	req.Initiator = self.Public
 	if err := req.Validate(); err != nil {
@@ -160,6 +163,11 @@ func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Reques
 
 	w := &watch{req: req, id: id, reqHash: hashStatement(raw), approved: map[string]bool{}, rejected: map[string]string{},
 		outcomes: map[string]*Outcome{}, progress: progress}
+	defer func() {
+		if retErr != nil && w.start == nil {
+			withdraw(r, self, id, w.reqHash, retErr)
+		}
+	}()
 	w.report()
 	var after uint64
 	for {
@@ -218,6 +226,24 @@ func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Reques
 			defer stop()
 		}
 	}
+}
+
+// withdraw tells the parties that a request will not start, so that they
+// stop asking their holders and stop waiting. Best effort: the deadline
+// ends the request anyway.
+func withdraw(r Relay, self *identity.Identity, id, reqHash string, why error) {
+	reason := "the initiator gave up"
+	var rej *RejectedError
+	if errors.As(why, &rej) {
+		reason = "rejected by " + rej.By
+	}
+	raw, err := signStatement(self, TypeWithdraw, id, Withdraw{Request: reqHash, Reason: reason})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_, _ = r.Post(ctx, id, kindControl, raw)
 }
 
 // reportGrace is how long after the deadline the initiator waits for
@@ -348,7 +374,7 @@ func (w *watch) report() {
 	if w.progress == nil {
 		return
 	}
-	s := Status{Phase: "approvals"}
+	s := Status{Phase: "approvals", SAS: SAS(w.id, w.reqHash)}
 	for _, p := range w.req.Parties {
 		fp := p.Fingerprint()
 		switch {

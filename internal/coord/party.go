@@ -26,6 +26,13 @@ import (
 type Proposal struct {
 	CeremonyID string
 	Request    *Request
+	// SAS is the request's short authentication string: every party and
+	// the initiator show the same one (see SAS).
+	SAS string
+	// Summary says what a sign request signs: established by this party
+	// from the request's payload when it carries one, otherwise the
+	// initiator's own words, marked as such. Empty for other kinds.
+	Summary string
 }
 
 // Decision is this party's answer to a proposal.
@@ -42,8 +49,9 @@ type Event struct {
 	Ceremony string
 	Request  *Request
 	// What happened: "request", "approved", "rejected", "not-selected",
-	// "started", "progress", "done", "failed", "aborted-after-restart",
-	// "settled", "error".
+	// "withdrawn" (by the initiator, before the start), "expired" (no
+	// answer before the deadline), "started", "progress", "done",
+	// "failed", "aborted-after-restart", "settled", "error".
 	What     string
 	Detail   string
 	Progress ceremony.Event
@@ -150,13 +158,26 @@ func (p *Party) handle(ctx context.Context, id string) error {
 	} else {
 		// Stop asking once the question is moot: the ceremony started
 		// without this party (enough others approved) or its deadline passed.
-		dctx, cancel := context.WithDeadline(ctx, req.Deadline)
+		// The decision's context says why it ended (context.Cause):
+		// ErrSettledElsewhere, a *WithdrawnError, or the deadline.
+		tctx, cancelT := context.WithDeadline(ctx, req.Deadline)
+		dctx, cancel := context.WithCancelCause(tctx)
 		go p.watchMoot(dctx, cancel, id, req, reqHash)
-		dec, err = p.Decide(dctx, &Proposal{CeremonyID: id, Request: req})
+		dec, err = p.Decide(dctx, &Proposal{CeremonyID: id, Request: req, SAS: SAS(id, reqHash), Summary: summaryOf(req)})
+		cause := context.Cause(dctx)
 		moot := dctx.Err() != nil && ctx.Err() == nil
-		cancel()
+		cancel(nil)
+		cancelT()
 		if moot {
-			p.emit(Event{Ceremony: id, Request: req, What: "not-selected", Detail: "the request was settled without this party's answer"})
+			var wd *WithdrawnError
+			switch {
+			case errors.As(cause, &wd):
+				p.emit(Event{Ceremony: id, Request: req, What: "withdrawn", Detail: wd.Error()})
+			case errors.Is(cause, context.DeadlineExceeded):
+				p.emit(Event{Ceremony: id, Request: req, What: "expired", Detail: "the request's deadline passed before this party answered"})
+			default:
+				p.emit(Event{Ceremony: id, Request: req, What: "not-selected", Detail: ErrSettledElsewhere.Error()})
+			}
 			return nil
 		}
 		if err != nil {
@@ -186,9 +207,18 @@ func (p *Party) handle(ctx context.Context, id string) error {
 	return p.run(ctx, id, req, start)
 }
 
+// summaryOf says what a sign request signs, for the approver.
+func summaryOf(req *Request) string {
+	if req.Kind != ceremony.KindSign || req.Summary == "" {
+		return ""
+	}
+	return "the initiator says: " + ceremony.Sanitize(req.Summary) + " (not checked against the digest)"
+}
+
 // watchMoot cancels a pending decision when a start that leaves this party
-// out appears in the ceremony's mailbox.
-func (p *Party) watchMoot(ctx context.Context, cancel context.CancelFunc, id string, req *Request, reqHash string) {
+// out, or the initiator's withdrawal, appears in the ceremony's mailbox. The
+// cause says which.
+func (p *Party) watchMoot(ctx context.Context, cancel context.CancelCauseFunc, id string, req *Request, reqHash string) {
 	me := p.Home.ID.Fingerprint()
 	var after uint64
 	for ctx.Err() == nil {
@@ -196,13 +226,30 @@ func (p *Party) watchMoot(ctx context.Context, cancel context.CancelFunc, id str
 		if err != nil {
 			return
 		}
-		if s := startIn(msgs, &after, id, req, reqHash); s != nil {
+		s, w := controlIn(msgs, &after, id, req, reqHash)
+		switch {
+		case w != nil:
+			cancel(&WithdrawnError{By: req.Initiator.Name, Reason: w.Reason})
+			return
+		case s != nil:
 			if !slices.Contains(s.Signers, me) {
-				cancel()
+				cancel(ErrSettledElsewhere)
 			}
 			return
 		}
 	}
+}
+
+// ErrSettledElsewhere is the cause of a decision's context when enough
+// other parties answered and the ceremony started without this one.
+var ErrSettledElsewhere = errors.New("the request was settled without this party's answer")
+
+// WithdrawnError is the cause of a decision's context when the initiator
+// withdrew the request.
+type WithdrawnError struct{ By, Reason string }
+
+func (e *WithdrawnError) Error() string {
+	return fmt.Sprintf("withdrawn by %s: %s", e.By, e.Reason)
 }
 
 // verifyRequest reads the request statement and checks it against what
@@ -303,7 +350,12 @@ func (p *Party) awaitStart(ctx context.Context, id string, req *Request, reqHash
 			}
 			return nil, err
 		}
-		if s := startIn(msgs, &after, id, req, reqHash); s != nil {
+		s, w := controlIn(msgs, &after, id, req, reqHash)
+		if w != nil {
+			p.emit(Event{Ceremony: id, Request: req, What: "withdrawn", Detail: (&WithdrawnError{By: req.Initiator.Name, Reason: w.Reason}).Error()})
+			return nil, nil
+		}
+		if s != nil {
 			if err := checkStart(req, s); err != nil {
 				return nil, err
 			}
@@ -312,24 +364,34 @@ func (p *Party) awaitStart(ctx context.Context, id string, req *Request, reqHash
 	}
 }
 
-// startIn returns the initiator's start for the request with hash reqHash
-// among msgs, if there is one, and advances after past what it read.
-func startIn(msgs []relay.Message, after *uint64, id string, req *Request, reqHash string) *Start {
+// controlIn returns the initiator's start, or its withdrawal, of the
+// request with hash reqHash among msgs, if there is one, and advances after
+// past what it read.
+func controlIn(msgs []relay.Message, after *uint64, id string, req *Request, reqHash string) (*Start, *Withdraw) {
 	for _, m := range msgs {
 		*after = max(*after, m.Seq)
 		if m.Kind != kindControl || m.From != req.Initiator.Fingerprint() {
 			continue
 		}
 		st, err := parseStatement(m.Data, id, req.member)
-		if err != nil || st.Type != TypeStart {
+		if err != nil {
 			continue
 		}
-		var s Start
-		if st.decode(&s) == nil && s.Request == reqHash {
-			return &s
+		switch st.Type {
+		case TypeStart:
+			var s Start
+			if st.decode(&s) == nil && s.Request == reqHash {
+				return &s, nil
+			}
+		case TypeWithdraw:
+			var w Withdraw
+			if st.decode(&w) == nil && w.Request == reqHash {
+				w.Reason = ceremony.Sanitize(w.Reason)
+				return nil, &w
+			}
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func checkStart(req *Request, s *Start) error {

@@ -57,6 +57,14 @@ type Start struct {
 	Signers []string `json:"signers"` // fingerprints, sorted
 }
 
+// Withdraw is the initiator taking a request back before starting it (too
+// many parties rejected it, or the initiator gave up), so that the parties
+// stop asking their holders and stop waiting for a start.
+type Withdraw struct {
+	Request string `json:"request"`
+	Reason  string `json:"reason"`
+}
+
 // Outcome is how a party's side of the ceremony ended.
 type Outcome struct {
 	OK           bool     `json:"ok"`

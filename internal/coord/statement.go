@@ -25,6 +25,7 @@ const (
 	TypeApproval = "approval"
 	TypeStart    = "start"
 	TypeOutcome  = "outcome"
+	TypeWithdraw = "withdraw"
 )
 
 const statementDomain = "paratro/statement/v1\x00"

@@ -81,6 +81,9 @@ func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 // and the TUI are drawn.
 func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
 
+// NoColor reports whether the environment asks for no colour (NO_COLOR, TERM=dumb).
+func (s *IOStreams) NoColor() bool { return s.noColor }
+
 // ColorEnabled reports whether stdout may carry colour: it is a terminal and
 // the environment did not ask for plain text.
 func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.noColor }

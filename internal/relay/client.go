@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paratro/paratro/internal/identity"
@@ -31,6 +32,11 @@ type ClientOptions struct {
 	CAFile string
 	// Now is the clock requests are signed with; nil means time.Now.
 	Now func() time.Time
+	// OnConnection, if set, is told when the relay first answers and
+	// answers again (true), and when it stops answering (a transient
+	// failure that will be retried: false). It is called only on changes,
+	// from the calling goroutine, and must not block.
+	OnConnection func(connected bool)
 }
 
 // Client talks to a relay as one identity. Every call signs its request
@@ -47,6 +53,9 @@ type Client struct {
 
 	mu  sync.Mutex
 	otp string // a TOTP code for the next state-changing call
+
+	onConn func(bool)
+	down   atomic.Bool
 }
 
 // NewClient returns a client of the relay at baseURL (http or https) that
@@ -68,7 +77,9 @@ func NewClient(baseURL string, id *identity.Identity, opts ClientOptions) (*Clie
 	if now == nil {
 		now = time.Now
 	}
-	return &Client{base: u, id: id, hc: hc, now: now}, nil
+	c := &Client{base: u, id: id, hc: hc, now: now, onConn: opts.OnConnection}
+	c.down.Store(true) // until the relay first answers
+	return c, nil
 }
 
 // httpClient is opts.HTTPClient, or a client of its own with keep-alive
@@ -219,10 +230,14 @@ func (c *Client) do(ctx context.Context, method, path string, p *poll, in, out a
 	b := newBackoff()
 	for {
 		err := c.attempt(ctx, method, path, p, body, out, otp)
+		retry, after := false, time.Duration(0)
+		if err != nil {
+			retry, after = transient(err)
+		}
+		c.noteConnection(err == nil || !retry)
 		if err == nil {
 			return nil
 		}
-		retry, after := transient(err)
 		if !retry || ctx.Err() != nil {
 			return c.finalError(ctx, err)
 		}
@@ -233,6 +248,18 @@ func (c *Client) do(ctx context.Context, method, path string, p *poll, in, out a
 			return c.finalError(ctx, err)
 		case <-t.C:
 		}
+	}
+}
+
+// noteConnection tells OnConnection about a change: the relay answered
+// (up, even with an error of its own) or an attempt failed in a way worth
+// retrying (down).
+func (c *Client) noteConnection(up bool) {
+	if c.onConn == nil {
+		return
+	}
+	if c.down.Swap(!up) == up { // it was down and is up, or the reverse
+		c.onConn(up)
 	}
 }
 

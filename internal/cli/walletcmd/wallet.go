@@ -125,11 +125,16 @@ type statusLine struct {
 	quiet bool
 	last  string
 	drawn bool
+	sas   bool
 }
 
 func (l *statusLine) show(kind any, st coord.Status, elapsed time.Duration) {
 	if l.quiet {
 		return
+	}
+	if !l.sas && st.SAS != "" {
+		l.sas = true
+		fmt.Fprintf(l.w, "SAS %s: the holders' approval screens must show the same code\n", st.SAS)
 	}
 	var b strings.Builder
 	switch st.Phase {
