@@ -4,7 +4,8 @@
 #
 # After e2e_setup: $P is the binary, $dir the work directory,
 # PARATRO_RELAY points at the relay, every holder's party runs with a
-# policy that approves ben's requests, ana owns the relay and has admitted
+# policy ($dir/policy.yaml) that approves ben's requests within limits
+# (unless E2E_PARTIES=none), ana owns the relay and has admitted
 # ben and vault, and ben has enrolled TOTP (secret in $dir/ben.totp).
 # otp SECRET [SECONDS] prints a code from Debian's oathtool (an
 # implementation independent of paratro's), SECONDS from now.
@@ -59,13 +60,27 @@ e2e_setup() {
 	done
 
 	# 3. each holder's party, unattended, approving what its policy allows
+	# (E2E_PARTIES=none: the caller starts the parties itself; the holders
+	# only make themselves known to the relay here)
+	# (docs/policy.md): wallets and rotations when ben asks; signatures only
+	# of transactions moving at most 0.5 ETH to the payout address
 	cat >"$dir/policy.yaml" <<'YAML'
 rules:
   - action: approve
-    kinds: [keygen, sign, refresh]
+    kinds: [keygen, refresh]
     initiators: [ben]
+  - action: approve
+    kinds: [sign]
+    initiators: [ben]
+    max_amount: "0.5 ETH"
+    max_fee: "0.01 ETH"
+    destinations: ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"]
 YAML
 	for n in ana ben vault; do
+		if [ "${E2E_PARTIES:-policy}" = none ]; then
+			"$P" operator register --home "$dir/$n" >&2
+			continue
+		fi
 		"$P" party run --no-tui --policy "$dir/policy.yaml" --home "$dir/$n" 2>"$dir/$n.party.log" &
 		pids="$pids $!"
 	done

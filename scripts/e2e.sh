@@ -1,8 +1,9 @@
 #!/bin/sh
 # End to end, as a CI pipeline would run it: a relay and three parties
 # (ana, ben, vault) as separate processes, each with its own home and file
-# keyring; ben creates a 2-of-3 Ethereum wallet, signs, rotates keys and
-# signs again. Prints each command's JSON result on stdout; everything for
+# keyring, and the policy of scripts/e2e-lib.sh; ben creates a 2-of-3
+# Ethereum wallet, signs a transaction, has a larger one refused by the
+# parties' policy, rotates keys and signs again. Prints each command's JSON result on stdout; everything for
 # people goes to stderr. Every signature is checked here by go-ethereum's
 # ecrecover (inside paratro) and afterwards by ethers (scripts/verify-demo).
 #
@@ -22,12 +23,23 @@ PARATRO_OTP=$(otp "$secret") "$P" wallet create --home "$dir/ben" --name ops --c
 wallet=$(sed -n 's/.*"id": *"\(wal_[a-z2-7]*\)".*/\1/p' "$dir/create.json")
 address=$(sed -n 's/.*"address": *"\(0x[0-9a-fA-F]*\)".*/\1/p' "$dir/create.json")
 log "wallet $wallet at $address"
-digest=$(printf 'e2e payout 1' | sha256sum | cut -c1-64)
-"$P" wallet sign "$wallet" --home "$dir/ben" --digest "$digest" --output json | tee "$dir/sign1.json"
+# Signing goes through every party's policy, which looks at what each
+# party decoded from the transaction itself: 0.1 ETH to the payout address
+# passes, 5 ETH does not (rejected, exit 3, in each party's audit log).
+tx() { printf '{"chain_id": 11155111, "nonce": %s, "to": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "value": "%s", "gas": 21000, "max_fee_per_gas": "30 gwei", "max_priority_fee_per_gas": "1 gwei"}' "$1" "$2" >"$dir/tx$1.json"; }
+tx 0 "0.1 ether"
+"$P" wallet sign "$wallet" --home "$dir/ben" --tx "$dir/tx0.json" --output json | tee "$dir/sign1.json"
+grep -q '"raw_tx": "0x02' "$dir/sign1.json" || { log "no signed EIP-1559 transaction"; exit 1; }
+tx 1 "5 ether"
+rc=0
+"$P" wallet sign "$wallet" --home "$dir/ben" --tx "$dir/tx1.json" --output json 2>"$dir/over.log" || rc=$?
+[ "$rc" -eq 3 ] && grep -q "no policy rule allows it" "$dir/over.log" || { cat "$dir/over.log" >&2; log "5 ETH was not refused by policy (exit $rc)"; exit 1; }
+"$P" audit log --home "$dir/vault" --output json | grep -q '"event": "ceremony.rejected"' || { log "vault's audit log lacks the policy rejection"; exit 1; }
+log "the parties' policy signed 0.1 ETH and refused 5 ETH (exit 3, audited)"
 PARATRO_OTP=$(otp "$secret" 30) "$P" rotate-keys "$wallet" --home "$dir/ben" --output json | tee "$dir/rotate.json"
 grep -q "\"address\": \"$address\"" "$dir/rotate.json" || { log "address changed after rotation"; exit 1; }
-digest=$(printf 'e2e payout 2' | sha256sum | cut -c1-64)
-"$P" wallet sign "$wallet" --home "$dir/ben" --digest "$digest" --signers ana,vault --output json | tee "$dir/sign2.json"
+tx 2 "0.5 ether"
+"$P" wallet sign "$wallet" --home "$dir/ben" --tx "$dir/tx2.json" --signers ana,vault --output json | tee "$dir/sign2.json"
 
 # 7. both signatures again, with code that shares nothing with paratro
 if [ -d scripts/verify-demo/node_modules ]; then

@@ -33,6 +33,9 @@ type Proposal struct {
 	// from the request's payload when it carries one, otherwise the
 	// initiator's own words, marked as such. Empty for other kinds.
 	Summary string
+	// Transfer is what a transaction to sign moves, decoded by this party
+	// from the payload it checked against the digest; nil otherwise.
+	Transfer *Transfer
 }
 
 // Decision is this party's answer to a proposal.
@@ -153,6 +156,10 @@ func (p *Party) handle(ctx context.Context, id string) error {
 	}
 	p.emit(Event{Ceremony: id, Request: req, What: "request"})
 	dec := Decision{Approve: false}
+	var in *Inspection
+	if verr == nil {
+		in, verr = Inspect(req)
+	}
 	if verr != nil {
 		dec.Reason = verr.Error()
 	} else {
@@ -163,7 +170,7 @@ func (p *Party) handle(ctx context.Context, id string) error {
 		tctx, cancelT := context.WithDeadline(ctx, req.Deadline)
 		dctx, cancel := context.WithCancelCause(tctx)
 		go p.watchMoot(dctx, cancel, id, req, reqHash)
-		dec, err = p.Decide(dctx, &Proposal{CeremonyID: id, Request: req, SAS: SAS(id, reqHash), Summary: summaryOf(req)})
+		dec, err = p.Decide(dctx, &Proposal{CeremonyID: id, Request: req, SAS: SAS(id, reqHash), Summary: summaryOf(req, in), Transfer: in.Transfer})
 		cause := context.Cause(dctx)
 		moot := dctx.Err() != nil && ctx.Err() == nil
 		cancel(nil)
@@ -172,7 +179,7 @@ func (p *Party) handle(ctx context.Context, id string) error {
 			var wd *WithdrawnError
 			switch {
 			case errors.As(cause, &wd):
-				p.emit(Event{Ceremony: id, Request: req, What: "withdrawn", Detail: wd.Error()})
+				p.emit(Event{Ceremony: id, Request: req, What: "withdrawn", Detail: wd.detail()})
 			case errors.Is(cause, context.DeadlineExceeded):
 				p.emit(Event{Ceremony: id, Request: req, What: "expired", Detail: "the request's deadline passed before this party answered"})
 			default:
@@ -207,12 +214,18 @@ func (p *Party) handle(ctx context.Context, id string) error {
 	return p.run(ctx, id, req, start)
 }
 
-// summaryOf says what a sign request signs, for the approver.
-func summaryOf(req *Request) string {
-	if req.Kind != ceremony.KindSign || req.Summary == "" {
+// summaryOf says what a sign request signs, for the approver: what this
+// party decoded itself, else the initiator's words, marked as such.
+func summaryOf(req *Request, in *Inspection) string {
+	switch {
+	case req.Kind != ceremony.KindSign:
 		return ""
+	case in.Summary != "":
+		return in.Summary
+	case req.Summary != "":
+		return "the initiator says: " + ceremony.Sanitize(req.Summary) + " (not checked: only the digest is known)"
 	}
-	return "the initiator says: " + ceremony.Sanitize(req.Summary) + " (not checked against the digest)"
+	return ""
 }
 
 // watchMoot cancels a pending decision when a start that leaves this party
@@ -248,9 +261,10 @@ var ErrSettledElsewhere = errors.New("the request was settled without this party
 // withdrew the request.
 type WithdrawnError struct{ By, Reason string }
 
-func (e *WithdrawnError) Error() string {
-	return fmt.Sprintf("withdrawn by %s: %s", e.By, e.Reason)
-}
+func (e *WithdrawnError) Error() string { return "withdrawn " + e.detail() }
+
+// detail is the event's detail: "by ben: rejected by ana, vault".
+func (e *WithdrawnError) detail() string { return fmt.Sprintf("by %s: %s", e.By, e.Reason) }
 
 // verifyRequest reads the request statement and checks it against what
 // this party knows: the initiator and every party must be identities this
@@ -352,7 +366,7 @@ func (p *Party) awaitStart(ctx context.Context, id string, req *Request, reqHash
 		}
 		s, w := controlIn(msgs, &after, id, req, reqHash)
 		if w != nil {
-			p.emit(Event{Ceremony: id, Request: req, What: "withdrawn", Detail: (&WithdrawnError{By: req.Initiator.Name, Reason: w.Reason}).Error()})
+			p.emit(Event{Ceremony: id, Request: req, What: "withdrawn", Detail: (&WithdrawnError{By: req.Initiator.Name, Reason: w.Reason}).detail()})
 			return nil, nil
 		}
 		if s != nil {

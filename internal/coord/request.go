@@ -33,7 +33,12 @@ type Request struct {
 	Epoch        uint64   `json:"epoch"`
 	ConfigDigest string   `json:"config_digest,omitempty"` // hex
 	Digest       string   `json:"digest,omitempty"`        // hex, sign only
-	// Summary says in words what is being signed, for the approver.
+	// Payload, for sign, is what the digest signs, for every party to
+	// decode and check itself (see Inspect).
+	Payload *Payload `json:"payload,omitempty"`
+	// Summary says in words what is being signed, in the initiator's
+	// words: approvers see it marked as such; what they act on is the
+	// payload.
 	Summary   string          `json:"summary,omitempty"`
 	Initiator identity.Public `json:"initiator"`
 	// Operator is the operator on whose behalf the relay asks, when the
@@ -125,6 +130,9 @@ func (r *Request) Validate() error {
 	}
 	if r.Required < 2 || r.Required > len(r.Parties) {
 		return fmt.Errorf("required %d is not between 2 and the %d parties", r.Required, len(r.Parties))
+	}
+	if r.Payload != nil && r.Kind != ceremony.KindSign {
+		return fmt.Errorf("a %s request carries no payload", r.Kind)
 	}
 	if r.Kind == ceremony.KindSign && len(r.Signers) != 0 && len(r.Signers) != r.Required {
 		return fmt.Errorf("name exactly %d signers, not %d", r.Required, len(r.Signers))

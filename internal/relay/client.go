@@ -234,7 +234,9 @@ func (c *Client) do(ctx context.Context, method, path string, p *poll, in, out a
 		if err != nil {
 			retry, after = transient(err)
 		}
-		c.noteConnection(err == nil || !retry)
+		if err == nil || ctx.Err() == nil { // a call given up by its caller says nothing about the relay
+			c.noteConnection(err == nil || !retry)
+		}
 		if err == nil {
 			return nil
 		}

@@ -3,6 +3,8 @@ package walletcmd
 import (
 	"encoding/hex"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -19,27 +21,41 @@ import (
 )
 
 type signOptions struct {
-	Digest, Message, Signers string
-	Timeout                  time.Duration
+	Digest, Message, Signers, Tx string
+	Timeout                      time.Duration
 }
 
 func newCmdSign(f *cmdutil.Factory) *cobra.Command {
 	opts := &signOptions{}
 	cmd := &cobra.Command{
-		Use:   "sign WALLET (--digest HEX | --message TEXT) [--signers a,b]",
-		Short: "Sign a digest or a message with a wallet's parties",
+		Use:   "sign WALLET (--tx FILE | --message TEXT | --digest HEX) [--signers a,b]",
+		Short: "Sign a transaction, a message or a digest with a wallet's parties",
 		Long: `Ask a wallet's parties to sign. Every party is asked; the first REQUIRED
 to approve sign, unless --signers names them. The signature is checked
 against the wallet's key here, with the chain's own code, before it is
 printed.
 
---digest signs a 32-byte digest as is. --message signs an Ethereum
-personal message (EIP-191: the digest is keccak256 of the prefixed
-message). ECDSA signatures are r || s || v in hex (low s, v = 0 or 1);
-Schnorr signatures are 64-byte BIP-340 signatures.
+--tx FILE signs an Ethereum transaction written as JSON (FILE "-" reads
+stdin): chain_id, nonce, to, value (wei, or with units: "1.5 ether",
+"30 gwei"), gas, and either max_fee_per_gas and max_priority_fee_per_gas
+(EIP-1559) or gas_price (legacy, EIP-155), and data (hex, optional). It
+prints the signed raw transaction (raw_tx) and its hash, ready to
+broadcast. --message signs an Ethereum personal message (EIP-191: the
+digest is keccak256 of the prefixed message). With --tx and --message
+every party decodes what is signed itself, checks it against the digest,
+and shows its holder the recipient, amount, fee and nonce (or the
+message); its policy applies to that. --digest signs a 32-byte digest as
+is: the parties see only the digest.
+
+ECDSA signatures are r || s || v in hex (low s, v = 0 or 1); Schnorr
+signatures are 64-byte BIP-340 signatures.
 
 WALLET is a wallet ID or name known to this home (paratro wallet list).`,
-		Example: `  $ paratro wallet sign wal_7hq2mzk4t6a3bx5c --digest 0x5c2f...e1
+		Example: `  $ cat payout.json
+  {"chain_id": 11155111, "nonce": 7, "to": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+   "value": "0.25 ether", "gas": 21000, "max_fee_per_gas": "30 gwei", "max_priority_fee_per_gas": "1.5 gwei"}
+  $ paratro wallet sign ops --tx payout.json --output json | jq -r .raw_tx
+  $ paratro wallet sign wal_7hq2mzk4t6a3bx5c --digest 0x5c2f...e1
   $ paratro wallet sign ops --message "hello" --signers ana,vault --output json | jq -r .signature`,
 		Args: cmdutil.ExactArgs(1, "the wallet ID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,6 +64,7 @@ WALLET is a wallet ID or name known to this home (paratro wallet list).`,
 	}
 	cmd.Flags().StringVar(&opts.Digest, "digest", "", "the 32-byte digest to sign, in hex")
 	cmd.Flags().StringVar(&opts.Message, "message", "", "an Ethereum personal message (EIP-191) to sign")
+	cmd.Flags().StringVar(&opts.Tx, "tx", "", "an Ethereum transaction to sign, as a JSON file (- for stdin)")
 	cmd.Flags().StringVar(&opts.Signers, "signers", "", "comma-separated names of exactly REQUIRED signers (default: the first to approve)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "give up if not signed within this time")
 	return cmd
@@ -64,13 +81,23 @@ type signJSON struct {
 	Epoch      uint64   `json:"epoch"`
 	CeremonyID string   `json:"ceremony_id"`
 	ElapsedMS  int64    `json:"elapsed_ms"`
+	RawTx      string   `json:"raw_tx,omitempty"`
+	TxHash     string   `json:"tx_hash,omitempty"`
 }
 
 func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletArg string) error {
+	given := 0
+	for _, v := range []string{opts.Digest, opts.Message, opts.Tx} {
+		if v != "" {
+			given++
+		}
+	}
 	var digest []byte
+	var tx *ethereum.Tx
+	var payload *coord.Payload
 	switch {
-	case opts.Digest != "" && opts.Message != "":
-		return cmdutil.FlagErrorf("give --digest or --message, not both")
+	case given > 1:
+		return cmdutil.FlagErrorf("give one of --tx, --message and --digest")
 	case opts.Digest != "":
 		d, err := hex.DecodeString(strings.TrimPrefix(opts.Digest, "0x"))
 		if err != nil || len(d) != 32 {
@@ -79,8 +106,17 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 		digest = d
 	case opts.Message != "":
 		digest = ethereum.TextHash([]byte(opts.Message))
+		payload = &coord.Payload{Format: coord.PayloadEthMessage, Data: opts.Message}
+	case opts.Tx != "":
+		var raw []byte
+		var err error
+		if tx, raw, err = readTx(f, opts.Tx); err != nil {
+			return err
+		}
+		digest = tx.Digest
+		payload = &coord.Payload{Format: coord.PayloadEthTx, Data: hex.EncodeToString(raw)}
 	default:
-		return cmdutil.FlagErrorf("give what to sign: --digest HEX or --message TEXT")
+		return cmdutil.FlagErrorf("give what to sign: --tx FILE, --message TEXT or --digest HEX")
 	}
 	if opts.Timeout <= 0 {
 		return cmdutil.FlagErrorf("--timeout must be positive")
@@ -94,16 +130,13 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 	if err != nil {
 		return cmdutil.WithHint(err, "paratro wallet list shows the wallets this home knows")
 	}
-	if opts.Message != "" && w.Chain != "ethereum" {
-		return cmdutil.FlagErrorf("--message signs Ethereum personal messages; %s is a %s wallet: use --digest", w.Name, w.Chain)
+	if payload != nil && (w.Chain != "ethereum" || w.Scheme != string(ceremony.SchemeECDSA)) {
+		return cmdutil.FlagErrorf("--tx and --message sign for Ethereum; %s is a %s wallet: use --digest", w.Name, w.Chain)
 	}
 	epoch, cd := current(s.home, w)
 	req := &coord.Request{Kind: ceremony.KindSign, Scheme: ceremony.Scheme(w.Scheme), WalletID: w.ID, WalletName: w.Name,
 		Chain: w.Chain, Parties: w.Parties, Required: w.Required, Epoch: epoch, ConfigDigest: cd,
-		Digest: hex.EncodeToString(digest), Deadline: f.Now().Add(opts.Timeout), CreatedAt: f.Now().UTC()}
-	if opts.Message != "" {
-		req.Summary = fmt.Sprintf("Ethereum personal message %q", opts.Message)
-	}
+		Digest: hex.EncodeToString(digest), Payload: payload, Deadline: f.Now().Add(opts.Timeout), CreatedAt: f.Now().UTC()}
 	if opts.Signers != "" {
 		names := splitList(opts.Signers)
 		if len(names) != w.Required {
@@ -133,10 +166,18 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 	for _, p := range rep.Signers {
 		signers = append(signers, p.Name)
 	}
+	out := signJSON{Wallet: w.ID, Digest: hex.EncodeToString(digest), Signature: sigHex, Signers: signers,
+		Address: w.Address, PublicKey: w.PublicKey, Scheme: w.Scheme, Epoch: epoch, CeremonyID: rep.CeremonyID,
+		ElapsedMS: rep.Elapsed.Milliseconds()}
+	if tx != nil {
+		raw, hash, err := tx.Assemble(sig, w.Address)
+		if err != nil {
+			return fmt.Errorf("assemble the signed transaction: %w", err)
+		}
+		out.RawTx, out.TxHash = "0x"+hex.EncodeToString(raw), hash.Hex()
+	}
 	if cmdutil.OutputFormat(cmd) == output.FormatJSON {
-		return output.JSON(f.IO.Out, signJSON{Wallet: w.ID, Digest: hex.EncodeToString(digest), Signature: sigHex, Signers: signers,
-			Address: w.Address, PublicKey: w.PublicKey, Scheme: w.Scheme, Epoch: epoch, CeremonyID: rep.CeremonyID,
-			ElapsedMS: rep.Elapsed.Milliseconds()})
+		return output.JSON(f.IO.Out, out)
 	}
 	if !s.quiet {
 		fmt.Fprintf(f.IO.ErrOut, "signed by %s in %s; signature verified\n", strings.Join(signers, " and "), rep.Elapsed.Round(10*time.Millisecond))
@@ -145,7 +186,38 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 	if w.Address != "" {
 		pairs = append(pairs, [2]string{"address", w.Address})
 	}
+	if out.RawTx != "" {
+		pairs = append(pairs, [2]string{"raw_tx", out.RawTx}, [2]string{"tx_hash", out.TxHash})
+	}
 	return output.KeyValues(f.IO.Out, pairs)
+}
+
+// readTx reads --tx: a JSON transaction from a file or stdin ("-").
+func readTx(f *cmdutil.Factory, path string) (*ethereum.Tx, []byte, error) {
+	var b []byte
+	var err error
+	if path == "-" {
+		b, err = io.ReadAll(io.LimitReader(f.IO.In, 1<<20))
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, nil, cmdutil.FlagErrorf("cannot read --tx: %v", err)
+	}
+	spec, err := ethereum.ParseTxSpec(b)
+	if err != nil {
+		return nil, nil, cmdutil.FlagErrorf("invalid --tx %s: %v", path, err)
+	}
+	utx, err := spec.Unsigned()
+	if err != nil {
+		return nil, nil, cmdutil.FlagErrorf("invalid --tx %s: %v", path, err)
+	}
+	raw, err := ethereum.EncodeUnsigned(utx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err := ethereum.DecodeUnsigned(raw)
+	return tx, raw, err
 }
 
 // verify checks sig with the chain's code, independently of the engine.

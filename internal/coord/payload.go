@@ -1,0 +1,102 @@
+package coord
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/chain/ethereum"
+)
+
+// Payload formats: what a sign request signs when it is more than a bare
+// digest.
+const (
+	// PayloadEthTx is an unsigned Ethereum transaction (EIP-1559 or legacy
+	// EIP-155), hex; its digest is the transaction's signing hash.
+	PayloadEthTx = "eth-tx"
+	// PayloadEthMessage is an Ethereum personal message (EIP-191), as
+	// text; its digest is keccak256 of the prefixed message.
+	PayloadEthMessage = "eth-message"
+)
+
+// maxPayload bounds a payload's data (a transaction with a large contract
+// call fits; the relay caps the whole request anyway).
+const maxPayload = 128 << 10
+
+// Payload is what a sign request signs, in a form every party decodes for
+// itself: it checks that the payload hashes to the request's digest, shows
+// its holder what it found, and applies its policy to that, never to the
+// initiator's own description.
+type Payload struct {
+	Format string `json:"format"`
+	Data   string `json:"data"`
+}
+
+// Transfer is what a transaction moves, as a party decoded it.
+type Transfer struct {
+	Asset    string   // "ETH"
+	Amount   *big.Int // smallest unit (wei)
+	Fee      *big.Int // the most it can pay in fees, same unit
+	To       []string
+	DataSize int
+}
+
+// Inspection is what a party established about a sign request by itself.
+type Inspection struct {
+	// Summary says in words what is signed; empty when only a digest is
+	// known.
+	Summary string
+	// Transfer is set for a transaction.
+	Transfer *Transfer
+}
+
+// Inspect decodes a sign request's payload, checks that it is what the
+// digest signs, and describes it. A request without a payload gives an
+// empty inspection: only the digest is known.
+func Inspect(req *Request) (*Inspection, error) {
+	if req.Kind != ceremony.KindSign || req.Payload == nil {
+		return &Inspection{}, nil
+	}
+	p := req.Payload
+	if len(p.Data) > maxPayload {
+		return nil, fmt.Errorf("the request's payload is %d bytes; at most %d", len(p.Data), maxPayload)
+	}
+	var digest []byte
+	var in Inspection
+	switch p.Format {
+	case PayloadEthTx:
+		if req.Chain != "ethereum" || req.Scheme != ceremony.SchemeECDSA {
+			return nil, fmt.Errorf("an Ethereum transaction cannot be signed by a %s %s wallet", req.Chain, req.Scheme)
+		}
+		raw, err := hex.DecodeString(strings.TrimPrefix(p.Data, "0x"))
+		if err != nil {
+			return nil, errors.New("the request's transaction is not hex")
+		}
+		tx, err := ethereum.DecodeUnsigned(raw)
+		if err != nil {
+			return nil, fmt.Errorf("the request's transaction: %w", err)
+		}
+		digest = tx.Digest
+		in.Summary = tx.Summary()
+		in.Transfer = &Transfer{Asset: "ETH", Amount: tx.Value, Fee: tx.MaxFee, To: []string{tx.To}, DataSize: tx.DataSize}
+	case PayloadEthMessage:
+		if req.Chain != "ethereum" || req.Scheme != ceremony.SchemeECDSA {
+			return nil, fmt.Errorf("an Ethereum message cannot be signed by a %s %s wallet", req.Chain, req.Scheme)
+		}
+		if !utf8.ValidString(p.Data) {
+			return nil, errors.New("the request's message is not UTF-8 text")
+		}
+		digest = ethereum.TextHash([]byte(p.Data))
+		in.Summary = fmt.Sprintf("Ethereum personal message (EIP-191) %q", ceremony.Sanitize(p.Data))
+	default:
+		return nil, fmt.Errorf("unknown payload format %q (this version knows %s and %s)", ceremony.Sanitize(p.Format), PayloadEthTx, PayloadEthMessage)
+	}
+	if hex.EncodeToString(digest) != strings.ToLower(req.Digest) {
+		return nil, errors.New("the request's digest is not the hash of its payload: what would be signed is not what is shown")
+	}
+	return &in, nil
+}
