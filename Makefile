@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: demo test build bench docs fixtures race goreleaser-check e2e e2e-tty
+.PHONY: demo test build bench docs fixtures race goreleaser-check e2e e2e-tty e2e-tui
 
 ## demo: build paratro and run `paratro demo` (2-of-3 ECDSA and Schnorr wallets)
 demo: build
@@ -14,8 +14,9 @@ build:
 	$(GO) build -o bin/paratro ./cmd/paratro
 
 ## test: vet, the whole Go suite (fault tests with real processes included), the real
-## OS-keyring test, the independent demo check, the scripted end-to-end run and the
-## TOTP prompts answered in a real terminal (tmux)
+## OS-keyring test, the independent demo check, the scripted end-to-end run (policy
+## decisions), the TOTP prompts answered in a real terminal and the approvals screens
+## of three holders driven by key presses (tmux)
 test:
 	sh scripts/setup-test-tools.sh
 	$(GO) vet ./...
@@ -24,14 +25,19 @@ test:
 	sh scripts/verify-demo.sh
 	sh scripts/e2e.sh >/dev/null
 	sh scripts/e2e-tty.sh
+	sh scripts/e2e-tui.sh
 
-## e2e: a relay and three party processes: create, sign, rotate, sign (JSON on stdout)
+## e2e: a relay and three party processes deciding by policy: create, sign a transaction, refuse one over the limit, rotate, sign (JSON on stdout)
 e2e:
 	sh scripts/e2e.sh
 
 ## e2e-tty: wallet create and rotate-keys with their TOTP prompts answered in tmux
 e2e-tty:
 	sh scripts/e2e-tty.sh
+
+## e2e-tui: three holders approve a wallet and a transaction, and reject one, on their approvals screens in tmux
+e2e-tui:
+	sh scripts/e2e-tui.sh
 
 ## race: the fast tests (-short) under the race detector
 race:

@@ -90,37 +90,80 @@ one JSON object per line.`,
 				return err
 			}
 			defer closeKR()
-			client, err := relay.NewClient(rl.URL, h.ID, relay.ClientOptions{CAFile: rl.CAFile})
+			opts.Home, opts.URL = h, rl.URL
+			var screen *tui
+			if pol == nil && !opts.NoTUI {
+				screen = newTUI(opts, f.IO.In, f.IO.ErrOut, f.IO.NoColor())
+			}
+			copts := relay.ClientOptions{CAFile: rl.CAFile}
+			if screen != nil {
+				copts.OnConnection = screen.connection
+			}
+			client, err := relay.NewClient(rl.URL, h.ID, copts)
 			if err != nil {
 				return err
 			}
-			opts.Home, opts.Relay, opts.URL = h, client, rl.URL
+			opts.Relay = client
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return partyRun(cmd.Context(), opts, decider(opts, pol))
+			if screen != nil {
+				return partyRun(cmd.Context(), opts, screen)
+			}
+			return partyRun(cmd.Context(), opts, lineUI{opts: opts, decider: decider(opts, pol)})
 		},
 	}
-	cmd.Flags().StringVar(&opts.PolicyFile, "policy", "", "decide requests by this policy file instead of asking")
-	cmd.Flags().BoolVar(&opts.NoTUI, "no-tui", false, "plain line output (the full-screen inbox is not built yet; this is the default)")
+	cmd.Flags().StringVar(&opts.PolicyFile, "policy", "", "decide requests by this policy file instead of asking (implies --no-tui)")
+	cmd.Flags().BoolVar(&opts.NoTUI, "no-tui", false, "plain line output and a y/N prompt instead of the full-screen approvals inbox")
 	return cmd
 }
 
-func partyRun(ctx context.Context, opts *RunOptions, decide coord.Decider) error {
-	ev := &eventWriter{opts: opts}
-	fmt.Fprintf(opts.IO.ErrOut, "party %s (%s) connecting to %s\n", opts.Home.ID.Name, opts.Home.ID.DisplayFingerprint(), opts.URL)
+// ui is how a party shows itself and asks: the full-screen inbox or lines.
+type ui interface {
+	decide(context.Context, *coord.Proposal) (coord.Decision, error)
+	event(coord.Event)
+	run(ctx context.Context, party func(context.Context) error) error
+}
+
+func partyRun(ctx context.Context, opts *RunOptions, u ui) error {
 	log, err := audit.Open(filepath.Join(opts.Home.Dir, "audit.log"))
 	if err != nil {
 		return err
 	}
 	defer log.Close()
-	p := &coord.Party{Home: opts.Home, Relay: opts.Relay, Decide: decide, Events: ev.write, Audit: log}
-	err = p.Run(ctx)
-	if err == nil && ctx.Err() != nil {
+	ev := &eventWriter{opts: opts}
+	_, fullScreen := u.(*tui)
+	events := func(e coord.Event) {
+		if !fullScreen || (opts.Output == output.FormatJSON && !opts.IO.IsStdoutTTY()) {
+			ev.write(e) // beside the screen only as JSON lines to a file or pipe
+		}
+		u.event(e)
+	}
+	p := &coord.Party{Home: opts.Home, Relay: opts.Relay, Decide: u.decide, Events: events, Audit: log}
+	err = u.run(ctx, p.Run)
+	if err == nil && ctx.Err() != nil || err == nil && fullScreen {
 		fmt.Fprintln(opts.IO.ErrOut, "party stopped")
 		return nil
 	}
 	return err
+}
+
+// lineUI is the plain mode: one line per event on stderr, and decisions by
+// policy or a y/N prompt.
+type lineUI struct {
+	opts    *RunOptions
+	decider coord.Decider
+}
+
+func (l lineUI) decide(ctx context.Context, p *coord.Proposal) (coord.Decision, error) {
+	return l.decider(ctx, p)
+}
+
+func (l lineUI) event(coord.Event) {}
+
+func (l lineUI) run(ctx context.Context, party func(context.Context) error) error {
+	fmt.Fprintf(l.opts.IO.ErrOut, "party %s (%s) connecting to %s\n", l.opts.Home.ID.Name, l.opts.Home.ID.DisplayFingerprint(), l.opts.URL)
+	return party(ctx)
 }
 
 // decider asks the policy, or the operator on the terminal (one question
@@ -130,8 +173,13 @@ func decider(opts *RunOptions, pol *policy.Policy) coord.Decider {
 		return func(_ context.Context, p *coord.Proposal) (coord.Decision, error) {
 			r := p.Request
 			opName, opFP := r.OperatorIdentity()
-			ok, why := pol.Decide(policy.Request{Kind: r.Kind, WalletID: r.WalletID, Chain: r.Chain,
-				InitiatorName: r.Initiator.Name, InitFP: r.Initiator.Fingerprint(), OperatorName: opName, OperatorFP: opFP})
+			pr := policy.Request{Kind: r.Kind, WalletID: r.WalletID, Chain: r.Chain,
+				InitiatorName: r.Initiator.Name, InitFP: r.Initiator.Fingerprint(), OperatorName: opName, OperatorFP: opFP,
+				Time: opts.Now()}
+			if t := p.Transfer; t != nil {
+				pr.Transfer = &policy.Transfer{Asset: t.Asset, Amount: t.Amount, Fee: t.Fee, To: t.To, DataSize: t.DataSize}
+			}
+			ok, why := pol.Decide(pr)
 			return coord.Decision{Approve: ok, Reason: why}, nil
 		}
 	}
@@ -156,7 +204,7 @@ func decider(opts *RunOptions, pol *policy.Policy) coord.Decider {
 		if ctx.Err() != nil {
 			return coord.Decision{}, ctx.Err()
 		}
-		fmt.Fprint(opts.IO.ErrOut, Describe(p.Request))
+		fmt.Fprint(opts.IO.ErrOut, Describe(p))
 		fmt.Fprint(opts.IO.ErrOut, "approve? [y/N] ")
 		select {
 		case <-ctx.Done():
@@ -175,7 +223,8 @@ func decider(opts *RunOptions, pol *policy.Policy) coord.Decider {
 }
 
 // Describe says what a request asks, for the approver.
-func Describe(r *coord.Request) string {
+func Describe(p *coord.Proposal) string {
+	r := p.Request
 	var b strings.Builder
 	var names []string
 	for _, p := range r.Parties {
@@ -189,9 +238,12 @@ func Describe(r *coord.Request) string {
 	fmt.Fprintf(&b, "parties    %s (%d of %d must sign)\n", strings.Join(names, ", "), r.Required, len(r.Parties))
 	if r.Kind == ceremony.KindSign {
 		fmt.Fprintf(&b, "digest     0x%s\n", r.Digest)
-		if r.Summary != "" {
-			fmt.Fprintf(&b, "signing    %s\n", r.Summary)
+		if p.Summary != "" {
+			fmt.Fprintf(&b, "signing    %s\n", p.Summary)
 		}
+	}
+	if p.SAS != "" {
+		fmt.Fprintf(&b, "SAS        %s (compare with the other holders)\n", p.SAS)
 	}
 	fmt.Fprintf(&b, "deadline   %s\n", r.Deadline.UTC().Format("2006-01-02 15:04:05 UTC"))
 	return b.String()

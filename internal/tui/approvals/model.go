@@ -2,6 +2,7 @@ package approvals
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -130,6 +131,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.addLog("disconnected from the relay")
 			}
 		}
+	case WalletsHeld:
+		m.header.Wallets = int(msg)
 	case LogLine:
 		m.addLog(msg.Text)
 	case RequestArrived:
@@ -141,7 +144,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case Done:
 		m.done(msg)
 	case tea.KeyMsg:
-		return m.key(msg)
+		return m.keys(msg)
 	}
 	return m, nil
 }
@@ -201,7 +204,10 @@ func (m *Model) withdraw(w RequestWithdrawn) {
 	}
 	m.remove(w.ID)
 	text := "request " + w.ID + " withdrawn"
-	if w.Reason != "" {
+	switch {
+	case strings.HasPrefix(w.Reason, "by "): // "by ben: rejected by ana"
+		text += " " + w.Reason
+	case w.Reason != "":
 		text += ": " + w.Reason
 	}
 	m.addLog(text)
@@ -259,6 +265,38 @@ func (m Model) send(d Decision) tea.Cmd {
 		decide(d)
 		return nil
 	}
+}
+
+// keys handles a key message. The terminal may deliver several typed keys
+// at once ("ay" typed quickly): each counts as its own press, in order. A
+// paste is text, never key presses: it can fill in a reason, and does
+// nothing anywhere else.
+func (m Model) keys(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if k.Type != tea.KeyRunes || len(k.Runes) <= 1 && !k.Paste {
+		return m.key(k)
+	}
+	if k.Paste {
+		if m.mode == modeReason {
+			return m.key(k)
+		}
+		return m, nil
+	}
+	var cmds []tea.Cmd
+	var model tea.Model = m
+	for _, r := range k.Runes {
+		var cmd tea.Cmd
+		model, cmd = model.(Model).key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		if cmd != nil {
+			cmds = append(cmds, cmd)
+		}
+	}
+	switch len(cmds) {
+	case 0:
+		return model, nil
+	case 1:
+		return model, cmds[0]
+	}
+	return model, tea.Batch(cmds...)
 }
 
 func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {

@@ -90,13 +90,27 @@ func send(t *testing.T, m Model, msgs ...tea.Msg) (Model, bool) {
 	for _, msg := range msgs {
 		tm, cmd := m.Update(msg)
 		m = tm.(Model)
-		if cmd != nil {
-			if _, ok := cmd().(tea.QuitMsg); ok {
-				quit = true
-			}
-		}
+		quit = run(cmd) || quit
 	}
 	return m, quit
+}
+
+// run runs cmd and the commands of a batch; it reports tea.Quit.
+func run(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	switch msg := cmd().(type) {
+	case tea.QuitMsg:
+		return true
+	case tea.BatchMsg:
+		quit := false
+		for _, c := range msg {
+			quit = run(c) || quit
+		}
+		return quit
+	}
+	return false
 }
 
 func key(s string) tea.KeyMsg {
@@ -293,4 +307,23 @@ func TestQuitIdle(t *testing.T) {
 		t.Fatal("q did not quit when idle")
 	}
 	golden(t, "quit_idle", m.View())
+}
+
+// Keys typed quickly arrive together ("ay" in one message): each is a press
+// of its own. A paste is text: it never approves, and can fill a reason.
+func TestKeysArrivingTogether(t *testing.T) {
+	rec := &recorder{}
+	m := withTwo(t, rec)
+	m, _ = send(t, m, key("enter"), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("ay"), Paste: true})
+	if len(rec.got) != 0 || m.mode != modeDetail {
+		t.Fatalf("a paste of \"ay\" acted: decisions %v, mode %v", rec.got, m.mode)
+	}
+	m, _ = send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("ay")})
+	if len(rec.got) != 1 || !rec.got[0].Approve || rec.got[0].ID != "s-7f3a" {
+		t.Fatalf("\"ay\" typed at once: decisions %v", rec.got)
+	}
+	m, _ = send(t, m, key("enter"), key("r"), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("unknown payee"), Paste: true}, key("enter"))
+	if len(rec.got) != 2 || rec.got[1].Approve || rec.got[1].Reason != "unknown payee" {
+		t.Fatalf("pasted reason: decisions %v", rec.got)
+	}
 }

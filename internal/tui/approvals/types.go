@@ -95,6 +95,9 @@ type Done struct {
 // LogLine adds a line to the log pane.
 type LogLine struct{ Text string }
 
+// WalletsHeld updates the number of wallets shown in the header.
+type WalletsHeld int
+
 // Connected reports the relay connection state.
 type Connected bool
 
