@@ -48,8 +48,20 @@ identity with the relay, waits for ceremony requests (wallet create, sign,
 rotate-keys) addressed to it, and for each one decides:
 
   - with --policy FILE, by the policy's rules (for unattended machines and
-    CI; anything no rule approves is rejected);
-  - otherwise by asking on this terminal.
+    CI; anything no rule approves is rejected at once and audited; see
+    docs/policy.md);
+  - otherwise by asking its holder. When stdin and stderr are terminals
+    this is the approvals screen: an inbox of requests, a detail view
+    (enter) with the signer set, what is signed as this party decoded it,
+    and the request's SAS, a short code the initiator and every holder see
+    alike (compare it by voice or chat before approving); the running
+    ceremonies with their round and who is awaited; and a log. Keys: a then
+    y approves, r rejects with an optional reason, ? help, q quit (asks
+    first while a ceremony runs). --no-tui asks with a y/N prompt instead.
+
+Requests are withdrawn from the screen when they become moot: enough
+other holders answered, the initiator withdrew it (too many rejected), or
+its deadline passed. Ceremonies keep running while you read a request.
 
 A request is rejected without asking when its initiator or one of its
 parties is not a trusted identity here (paratro identity add), or when it
@@ -67,6 +79,7 @@ hash-chained audit log (audit.log; see paratro audit). Events go to
 stderr, one line each; with --output json they go to stdout as
 one JSON object per line.`,
 		Example: `  $ paratro party run --relay http://127.0.0.1:8700
+  $ paratro party run --no-tui
   $ PARATRO_KEYRING=file PARATRO_KEYRING_PASSPHRASE=... paratro party run --no-tui --policy ci-policy.yaml`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
