@@ -17,6 +17,17 @@ e2e_cleanup() {
 	[ -n "${E2E_DIR:-}" ] || rm -rf "$dir"
 }
 log() { echo "e2e: $*" >&2; }
+# tmux_setup NAME: a private tmux server ($sock) for terminal tests, killed
+# with everything else on exit.
+tmux_setup() {
+	command -v tmux >/dev/null || { log "tmux is missing: run scripts/setup-test-tools.sh"; exit 1; }
+	sock="paratro-$1-$$"
+	trap tmux_cleanup EXIT INT TERM
+}
+tmux_cleanup() {
+	tmux -L "$sock" kill-server 2>/dev/null || true
+	e2e_cleanup
+}
 fp() { sed -n 's/.*"fingerprint": *"\([0-9a-f]*\)".*/\1/p' "$dir/$1.id.json"; }
 json_field() { sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p" "$1" | head -n 1; }
 otp() { oathtool --totp -b "$1" --now="$(date -u -d "${2:-0} sec" '+%Y-%m-%d %H:%M:%S UTC')"; }

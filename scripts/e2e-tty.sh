@@ -14,13 +14,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/e2e-lib.sh
-command -v tmux >/dev/null || { log "tmux is missing: run scripts/setup-test-tools.sh"; exit 1; }
-sock="paratro-e2e-$$"
-tty_cleanup() {
-	tmux -L "$sock" kill-server 2>/dev/null || true
-	e2e_cleanup
-}
-trap tty_cleanup EXIT INT TERM
+tmux_setup e2e
 e2e_setup
 secret=$(cat "$dir/ben.totp")
 

@@ -21,13 +21,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/e2e-lib.sh
-command -v tmux >/dev/null || { log "tmux is missing: run scripts/setup-test-tools.sh"; exit 1; }
-sock="paratro-tui-$$"
-tui_cleanup() {
-	tmux -L "$sock" kill-server 2>/dev/null || true
-	e2e_cleanup
-}
-trap tui_cleanup EXIT INT TERM
+tmux_setup tui
 E2E_PARTIES=none e2e_setup
 secret=$(cat "$dir/ben.totp")
 
