@@ -153,6 +153,14 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 			req.Signers = append(req.Signers, p.Fingerprint())
 		}
 	}
+	if !s.quiet {
+		switch {
+		case tx != nil:
+			fmt.Fprintf(f.IO.ErrOut, "request  sign %s\n", tx.Summary())
+		case opts.Message != "":
+			fmt.Fprintf(f.IO.ErrOut, "request  sign the Ethereum personal message %q\n", opts.Message)
+		}
+	}
 	rep, err := s.initiate(cmd.Context(), req)
 	if err != nil {
 		return err
