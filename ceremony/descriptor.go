@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -92,6 +93,15 @@ type Descriptor struct {
 	// PresignatureID names the presignature a sign ceremony consumes; empty
 	// for a full signing ceremony.
 	PresignatureID string
+	// Index, for an ECDSA sign ceremony, is the BIP-32 child to sign with:
+	// every party derives its child share locally from its share
+	// (unhardened derivation m/Index from the wallet key and its chain
+	// key) and signs with that, so one key generation yields many
+	// addresses. nil signs with the wallet key itself. It is a single
+	// unhardened index below [HardenedIndex]: hardened derivation needs the
+	// whole private key, and Schnorr (FROST) wallets have no chain code to
+	// derive with (SECURITY.md #15, B12).
+	Index *uint32
 	// Deadline is when the ceremony gives up.
 	Deadline time.Time
 }
@@ -134,6 +144,13 @@ func (d *Descriptor) SessionID() []byte {
 	field(d.Digest)
 	field([]byte(d.PresignatureID))
 	num(uint64(d.Deadline.UTC().UnixNano()))
+	if d.Index != nil {
+		// Only present when set, so that the session IDs of ceremonies
+		// without derivation stay what they were; the tag keeps the
+		// encoding unambiguous.
+		field([]byte("index"))
+		num(uint64(*d.Index))
+	}
 	sum := sha256.Sum256(buf.Bytes())
 	return sum[:]
 }
@@ -215,6 +232,42 @@ func (d *Descriptor) validateInputs() error {
 		}
 	} else if d.Kind == KindPresign && d.Scheme != SchemeECDSA {
 		return fmt.Errorf("presign is for ecdsa wallets only")
+	}
+	return d.validateIndex()
+}
+
+func (d *Descriptor) validateIndex() error {
+	if d.Index == nil {
+		return nil
+	}
+	if d.Kind != KindSign {
+		return fmt.Errorf("only sign ceremonies take a derivation index, not %s", d.Kind)
+	}
+	if err := ValidateIndex(d.Scheme, *d.Index); err != nil {
+		return err
+	}
+	if d.PresignatureID != "" {
+		return fmt.Errorf("a presignature is made for the wallet key: it cannot sign for a derived index")
+	}
+	return nil
+}
+
+// HardenedIndex is the first hardened BIP-32 index (2^31). Indexes from it
+// up are refused: hardened derivation needs the whole private key, which
+// no party has (and the threshold library panics on them).
+const HardenedIndex = 1 << 31
+
+// ErrSchnorrDerivation is why Schnorr wallets refuse BIP-32 derivation.
+var ErrSchnorrDerivation = errors.New("schnorr (FROST) wallets cannot derive child keys: FROST key generation yields no chain code (SECURITY.md #15), and deriving with an empty one would let anyone who knows the wallet key derive every child")
+
+// ValidateIndex checks a BIP-32 child index for a wallet of the given
+// scheme: unhardened (below 2^31) and an ECDSA wallet.
+func ValidateIndex(scheme Scheme, i uint32) error {
+	if i >= HardenedIndex {
+		return fmt.Errorf("hardened derivation unsupported: index %d is 2^31 or more; give an unhardened index 0-%d", i, HardenedIndex-1)
+	}
+	if scheme == SchemeSchnorr {
+		return ErrSchnorrDerivation
 	}
 	return nil
 }

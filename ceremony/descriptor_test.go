@@ -102,19 +102,27 @@ func TestSessionIDsBindTheWholeDescriptor(t *testing.T) {
 		}
 	})
 	edits := map[string]func(*ceremony.Descriptor){
-		"ceremony ID":      func(d *ceremony.Descriptor) { d.ID = ceremony.ID{2} },
-		"kind":             func(d *ceremony.Descriptor) { d.Kind = ceremony.KindPresign },
-		"scheme":           func(d *ceremony.Descriptor) { d.Scheme = ceremony.SchemeSchnorr },
-		"wallet":           func(d *ceremony.Descriptor) { d.WalletID = "wal_b" },
-		"parties":          func(d *ceremony.Descriptor) { d.Parties = []party.ID{"alice", "carol"} },
-		"threshold":        func(d *ceremony.Descriptor) { d.Required = 3 },
-		"epoch":            func(d *ceremony.Descriptor) { d.Epoch = 2 },
-		"epoch digest":     func(d *ceremony.Descriptor) { d.ConfigDigest = ceremonytest.Digest("epoch 2") },
-		"message digest":   func(d *ceremony.Descriptor) { d.Digest = ceremonytest.Digest("pay more") },
-		"presignature":     func(d *ceremony.Descriptor) { d.PresignatureID = "p7" },
-		"deadline":         func(d *ceremony.Descriptor) { d.Deadline = time.Unix(101, 0) },
-		"field boundaries": func(d *ceremony.Descriptor) { d.WalletID, d.PresignatureID = "wal_", "a" },
+		"ceremony ID":           func(d *ceremony.Descriptor) { d.ID = ceremony.ID{2} },
+		"kind":                  func(d *ceremony.Descriptor) { d.Kind = ceremony.KindPresign },
+		"scheme":                func(d *ceremony.Descriptor) { d.Scheme = ceremony.SchemeSchnorr },
+		"wallet":                func(d *ceremony.Descriptor) { d.WalletID = "wal_b" },
+		"parties":               func(d *ceremony.Descriptor) { d.Parties = []party.ID{"alice", "carol"} },
+		"threshold":             func(d *ceremony.Descriptor) { d.Required = 3 },
+		"epoch":                 func(d *ceremony.Descriptor) { d.Epoch = 2 },
+		"epoch digest":          func(d *ceremony.Descriptor) { d.ConfigDigest = ceremonytest.Digest("epoch 2") },
+		"message digest":        func(d *ceremony.Descriptor) { d.Digest = ceremonytest.Digest("pay more") },
+		"presignature":          func(d *ceremony.Descriptor) { d.PresignatureID = "p7" },
+		"deadline":              func(d *ceremony.Descriptor) { d.Deadline = time.Unix(101, 0) },
+		"index (0 is not none)": func(d *ceremony.Descriptor) { d.Index = index(0) },
+		"field boundaries":      func(d *ceremony.Descriptor) { d.WalletID, d.PresignatureID = "wal_", "a" },
 	}
+	t.Run("two indexes differ", func(t *testing.T) {
+		a, b := base(), base()
+		a.Index, b.Index = index(1), index(2)
+		if bytes.Equal(a.SessionID(), b.SessionID()) {
+			t.Fatal("indexes 1 and 2 give one session ID")
+		}
+	})
 	for name, edit := range edits {
 		t.Run("changing the "+name+" changes it", func(t *testing.T) {
 			d := base()

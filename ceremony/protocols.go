@@ -34,6 +34,9 @@ type plan struct {
 	// poly is the expected coefficient count of the keygen/refresh
 	// polynomial commitments (t+1 for keygen, t for refresh).
 	poly int
+	// signer is the share a sign ceremony signs with: the party's share, or
+	// its derived child share when the descriptor names an Index.
+	signer *Share
 }
 
 // prepare checks this party's inputs against the descriptor and builds the
@@ -107,19 +110,28 @@ func prepareRefresh(d *Descriptor, sh *Share, members []party.ID, t int) (*plan,
 
 func prepareSign(d *Descriptor, cfg *Config, sh *Share, members []party.ID) (*plan, error) {
 	if sh.scheme == SchemeSchnorr {
-		return &plan{start: frost.SignTaproot(sh.frost, members, d.Digest), protocol: protoFROSTSign, final: 3, members: members}, nil
+		return &plan{start: frost.SignTaproot(sh.frost, members, d.Digest), protocol: protoFROSTSign, final: 3, members: members, signer: sh}, nil
 	}
 	if d.PresignatureID == "" {
 		if cfg.Presignature != nil {
 			return nil, invalidf("a presignature was given but the descriptor names none")
 		}
-		return &plan{start: cmp.Sign(sh.cmp, members, d.Digest, nil), protocol: protoCMPSign, final: 5, members: members}, nil
+		if d.Index != nil {
+			// Validate refused hardened indexes and Schnorr wallets, on
+			// which the library would panic or derive with no chain key.
+			child, err := sh.DeriveChild(*d.Index)
+			if err != nil {
+				return nil, invalidf("derive child %d: %v", *d.Index, err)
+			}
+			sh = child
+		}
+		return &plan{start: cmp.Sign(sh.cmp, members, d.Digest, nil), protocol: protoCMPSign, final: 5, members: members, signer: sh}, nil
 	}
 	if err := checkPresignature(d, cfg, members); err != nil {
 		return nil, err
 	}
 	return &plan{start: cmp.PresignOnline(sh.cmp, cfg.Presignature, d.Digest, nil),
-		protocol: protoCMPPresignOnline, final: 8, rounds: 2, members: members}, nil
+		protocol: protoCMPPresignOnline, final: 8, rounds: 2, members: members, signer: sh}, nil
 }
 
 func checkPresignature(d *Descriptor, cfg *Config, members []party.ID) error {

@@ -27,10 +27,10 @@ func (s *session) result() (*Result, error) {
 	case *frost.TaprootConfig:
 		err = s.newShare(res, NewSchnorrShare(v))
 	case *ecdsa.Signature:
-		res.PublicKey = s.cfg.Share.PublicKey()
+		res.PublicKey = s.plan.signer.PublicKey() // the child's key when derived
 		res.Signature, err = encodeECDSA(v, res.PublicKey, s.d.Digest)
 	case taproot.Signature:
-		res.PublicKey = s.cfg.Share.PublicKey()
+		res.PublicKey = s.plan.signer.PublicKey()
 		res.Signature, err = checkSchnorr(v, res.PublicKey, s.d.Digest)
 	case *ecdsa.PreSignature:
 		res.PublicKey = s.cfg.Share.PublicKey()

@@ -267,3 +267,39 @@ func (s *Share) String() string {
 
 // GoString never prints secret material.
 func (s *Share) GoString() string { return s.String() }
+
+// DeriveChild returns this party's share of the wallet's BIP-32 child i
+// (unhardened derivation from the wallet key and the chain key the CMP key
+// generation agreed on). Every party derives its own child share locally;
+// together they sign for the child public key. It works for ECDSA shares
+// only: FROST key generation yields no chain code (SECURITY.md #15), so a
+// Schnorr share refuses, and so does a hardened index (i >= 2^31).
+func (s *Share) DeriveChild(i uint32) (*Share, error) {
+	if err := ValidateIndex(s.scheme, i); err != nil {
+		return nil, err
+	}
+	c, err := s.clone() // the child shares nothing with s
+	if err != nil {
+		return nil, err
+	}
+	if len(c.cmp.ChainKey) != 32 {
+		return nil, fmt.Errorf("the share has a %d-byte chain key, not 32: it cannot derive child keys", len(c.cmp.ChainKey))
+	}
+	child, err := c.cmp.DeriveBIP32(i)
+	if err != nil {
+		// Probability about 2^-127 per index (BIP-32): use the next one.
+		return nil, fmt.Errorf("index %d gives no valid child key (BIP-32); use another index: %w", i, err)
+	}
+	return NewECDSAShare(child), nil
+}
+
+// ChildPublicKey is the 33-byte compressed public key of the wallet's
+// BIP-32 child i, computed from this share's public data and chain key
+// alone: no ceremony, no other party. The same rules as DeriveChild apply.
+func (s *Share) ChildPublicKey(i uint32) ([]byte, error) {
+	child, err := s.DeriveChild(i)
+	if err != nil {
+		return nil, err
+	}
+	return child.PublicKey(), nil
+}

@@ -33,6 +33,10 @@ type Request struct {
 	Epoch        uint64   `json:"epoch"`
 	ConfigDigest string   `json:"config_digest,omitempty"` // hex
 	Digest       string   `json:"digest,omitempty"`        // hex, sign only
+	// Index, for sign, is the BIP-32 child of the wallet key to sign with
+	// (unhardened, ECDSA wallets only; see ceremony.Descriptor.Index); nil
+	// signs with the wallet key itself.
+	Index *uint32 `json:"index,omitempty"`
 	// Payload, for sign, is what the digest signs, for every party to
 	// decode and check itself (see Inspect).
 	Payload *Payload `json:"payload,omitempty"`
@@ -134,6 +138,14 @@ func (r *Request) Validate() error {
 	if r.Payload != nil && r.Kind != ceremony.KindSign {
 		return fmt.Errorf("a %s request carries no payload", r.Kind)
 	}
+	if r.Index != nil {
+		if r.Kind != ceremony.KindSign {
+			return fmt.Errorf("a %s request takes no derivation index", r.Kind)
+		}
+		if err := ceremony.ValidateIndex(r.Scheme, *r.Index); err != nil {
+			return err
+		}
+	}
 	if r.Kind == ceremony.KindSign && len(r.Signers) != 0 && len(r.Signers) != r.Required {
 		return fmt.Errorf("name exactly %d signers, not %d", r.Required, len(r.Signers))
 	}
@@ -152,6 +164,10 @@ func (r *Request) descriptor(ceremonyID string, signers []string) (*ceremony.Des
 	}
 	d := &ceremony.Descriptor{ID: id, Kind: r.Kind, Scheme: r.Scheme, WalletID: r.WalletID,
 		Required: r.Required, Epoch: r.Epoch, Deadline: r.Deadline}
+	if r.Index != nil {
+		i := *r.Index
+		d.Index = &i
+	}
 	for _, s := range signers {
 		d.Parties = append(d.Parties, party.ID(s))
 	}

@@ -57,6 +57,18 @@ func (h *Holder) Share(walletID string) (*ceremony.Share, shares.Meta, error) {
 	return sh, m, nil
 }
 
+// ChildPublicKey is the compressed public key of BIP-32 child i of a
+// wallet, computed from this holder's own share (its public data and the
+// chain key): no ceremony, no other party. ECDSA wallets only, unhardened
+// indexes only (ceremony.ValidateIndex).
+func (h *Holder) ChildPublicKey(walletID string, i uint32) ([]byte, error) {
+	sh, _, err := h.Share(walletID)
+	if err != nil {
+		return nil, err
+	}
+	return sh.ChildPublicKey(i)
+}
+
 // Describe builds the descriptor of a sign, presign or refresh ceremony on
 // the holder's current epoch of a wallet. For refresh, parties are all of
 // the wallet's parties whatever is passed.

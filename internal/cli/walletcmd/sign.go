@@ -2,6 +2,7 @@ package walletcmd
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,17 +19,19 @@ import (
 	"github.com/paratro/paratro/internal/home"
 	"github.com/paratro/paratro/internal/identity"
 	"github.com/paratro/paratro/internal/output"
+	"github.com/paratro/paratro/shares"
 )
 
 type signOptions struct {
 	Digest, Message, Signers, Tx string
+	Index                        string
 	Timeout                      time.Duration
 }
 
 func newCmdSign(f *cmdutil.Factory) *cobra.Command {
 	opts := &signOptions{}
 	cmd := &cobra.Command{
-		Use:   "sign WALLET (--tx FILE | --message TEXT | --digest HEX) [--signers a,b]",
+		Use:   "sign WALLET (--tx FILE | --message TEXT | --digest HEX) [--index N] [--signers a,b]",
 		Short: "Sign a transaction, a message or a digest with a wallet's parties",
 		Long: `Ask a wallet's parties to sign. Every party is asked; the first REQUIRED
 to approve sign, unless --signers names them. The signature is checked
@@ -47,6 +50,12 @@ and shows its holder the recipient, amount, fee and nonce (or the
 message); its policy applies to that. --digest signs a 32-byte digest as
 is: the parties see only the digest.
 
+--index N signs with the wallet's BIP-32 child N (0-2147483647, ECDSA
+wallets only) instead of the wallet key: every party derives its child
+share from its own share, and the signature is checked against the
+child's key and address (paratro wallet address WALLET --index N shows
+them). A --tx transaction is then sent from the child's address.
+
 ECDSA signatures are r || s || v in hex (low s, v = 0 or 1); Schnorr
 signatures are 64-byte BIP-340 signatures.
 
@@ -56,7 +65,8 @@ WALLET is a wallet ID or name known to this home (paratro wallet list).`,
    "value": "0.25 ether", "gas": 21000, "max_fee_per_gas": "30 gwei", "max_priority_fee_per_gas": "1.5 gwei"}
   $ paratro wallet sign ops --tx payout.json --output json | jq -r .raw_tx
   $ paratro wallet sign wal_7hq2mzk4t6a3bx5c --digest 0x5c2f...e1
-  $ paratro wallet sign ops --message "hello" --signers ana,vault --output json | jq -r .signature`,
+  $ paratro wallet sign ops --message "hello" --signers ana,vault --output json | jq -r .signature
+  $ paratro wallet sign ops --index 7 --tx payout.json --output json | jq -r .address,.raw_tx`,
 		Args: cmdutil.ExactArgs(1, "the wallet ID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return signRun(cmd, f, opts, args[0])
@@ -65,6 +75,7 @@ WALLET is a wallet ID or name known to this home (paratro wallet list).`,
 	cmd.Flags().StringVar(&opts.Digest, "digest", "", "the 32-byte digest to sign, in hex")
 	cmd.Flags().StringVar(&opts.Message, "message", "", "an Ethereum personal message (EIP-191) to sign")
 	cmd.Flags().StringVar(&opts.Tx, "tx", "", "an Ethereum transaction to sign, as a JSON file (- for stdin)")
+	cmd.Flags().StringVar(&opts.Index, "index", "", "sign with the wallet's BIP-32 child N, 0-2147483647 (ECDSA only; default: the wallet key)")
 	cmd.Flags().StringVar(&opts.Signers, "signers", "", "comma-separated names of exactly REQUIRED signers (default: the first to approve)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "give up if not signed within this time")
 	return cmd
@@ -75,6 +86,7 @@ type signJSON struct {
 	Digest     string   `json:"digest"`
 	Signature  string   `json:"signature"`
 	Signers    []string `json:"signers"`
+	Index      *uint32  `json:"index,omitempty"`
 	Address    string   `json:"address,omitempty"`
 	PublicKey  string   `json:"public_key"`
 	Scheme     string   `json:"scheme"`
@@ -121,6 +133,14 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 	if opts.Timeout <= 0 {
 		return cmdutil.FlagErrorf("--timeout must be positive")
 	}
+	var index *uint32
+	if cmd.Flags().Changed("index") {
+		i, err := ParseIndex(opts.Index)
+		if err != nil {
+			return err
+		}
+		index = &i
+	}
 	s, err := openSession(cmd, f)
 	if err != nil {
 		return err
@@ -133,10 +153,26 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 	if payload != nil && (w.Chain != "ethereum" || w.Scheme != string(ceremony.SchemeECDSA)) {
 		return cmdutil.FlagErrorf("--tx and --message sign for Ethereum; %s is a %s wallet: use --digest", w.Name, w.Chain)
 	}
+	if index != nil && w.Scheme == string(ceremony.SchemeSchnorr) {
+		return cmdutil.FlagErrorf("--index: %s is a schnorr wallet: %v", w.Name, ceremony.ErrSchnorrDerivation)
+	}
+	// The key the signature must verify against: the wallet's, or the
+	// child's, derived here from this home's own share when it holds one.
+	pub, addr := hexOrEmpty(w.PublicKey), w.Address
+	derived := false
+	if index != nil {
+		child, err := childKey(s.home, w, *index)
+		switch {
+		case err == nil:
+			pub, addr, derived = child, childAddress(w, child), true
+		case !errors.Is(err, shares.ErrNotFound):
+			return err
+		}
+	}
 	epoch, cd := current(s.home, w)
 	req := &coord.Request{Kind: ceremony.KindSign, Scheme: ceremony.Scheme(w.Scheme), WalletID: w.ID, WalletName: w.Name,
 		Chain: w.Chain, Parties: w.Parties, Required: w.Required, Epoch: epoch, ConfigDigest: cd,
-		Digest: hex.EncodeToString(digest), Payload: payload, Deadline: f.Now().Add(opts.Timeout), CreatedAt: f.Now().UTC()}
+		Digest: hex.EncodeToString(digest), Payload: payload, Index: index, Deadline: f.Now().Add(opts.Timeout), CreatedAt: f.Now().UTC()}
 	if opts.Signers != "" {
 		names := splitList(opts.Signers)
 		if len(names) != w.Required {
@@ -165,20 +201,33 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 	if err != nil {
 		return err
 	}
+	if index != nil && !derived {
+		// No share here to derive the child from: take the child key every
+		// signer reported (Initiate refuses outcomes that differ), and say
+		// so. The signature is still checked against it below.
+		pub, addr = rep.PublicKey(), childAddress(w, rep.PublicKey())
+		if !s.quiet {
+			fmt.Fprintf(f.IO.ErrOut, "child %d's key is as the signers reported it: this home holds no share of %s to derive it\n", *index, w.Name)
+		}
+	}
 	sigHex := rep.Result().Signature
 	sig, _ := hex.DecodeString(sigHex)
-	if err := verify(w, digest, sig); err != nil {
-		return fmt.Errorf("the parties returned a signature that does not verify against %s: %w", w.ID, err)
+	if err := verify(ceremony.Scheme(w.Scheme), pub, digest, sig); err != nil {
+		what := w.ID
+		if index != nil {
+			what = fmt.Sprintf("child %d of %s", *index, w.ID)
+		}
+		return fmt.Errorf("the parties returned a signature that does not verify against %s: %w", what, err)
 	}
 	var signers []string
 	for _, p := range rep.Signers {
 		signers = append(signers, p.Name)
 	}
 	out := signJSON{Wallet: w.ID, Digest: hex.EncodeToString(digest), Signature: sigHex, Signers: signers,
-		Address: w.Address, PublicKey: w.PublicKey, Scheme: w.Scheme, Epoch: epoch, CeremonyID: rep.CeremonyID,
+		Index: index, Address: addr, PublicKey: hex.EncodeToString(pub), Scheme: w.Scheme, Epoch: epoch, CeremonyID: rep.CeremonyID,
 		ElapsedMS: rep.Elapsed.Milliseconds()}
 	if tx != nil {
-		raw, hash, err := tx.Assemble(sig, w.Address)
+		raw, hash, err := tx.Assemble(sig, addr)
 		if err != nil {
 			return fmt.Errorf("assemble the signed transaction: %w", err)
 		}
@@ -191,8 +240,11 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 		fmt.Fprintf(f.IO.ErrOut, "signed by %s in %s; signature verified\n", strings.Join(signers, " and "), rep.Elapsed.Round(10*time.Millisecond))
 	}
 	pairs := [][2]string{{"wallet", w.ID}, {"digest", "0x" + hex.EncodeToString(digest)}, {"signature", sigHex}, {"signers", strings.Join(signers, ", ")}}
-	if w.Address != "" {
-		pairs = append(pairs, [2]string{"address", w.Address})
+	if index != nil {
+		pairs = append(pairs, [2]string{"path", fmt.Sprintf("m/%d", *index)})
+	}
+	if addr != "" {
+		pairs = append(pairs, [2]string{"address", addr})
 	}
 	if out.RawTx != "" {
 		pairs = append(pairs, [2]string{"raw_tx", out.RawTx}, [2]string{"tx_hash", out.TxHash})
@@ -228,12 +280,13 @@ func readTx(f *cmdutil.Factory, path string) (*ethereum.Tx, []byte, error) {
 	return tx, raw, err
 }
 
-// verify checks sig with the chain's code, independently of the engine.
-func verify(w *home.Wallet, digest, sig []byte) error {
-	if w.Scheme == string(ceremony.SchemeSchnorr) {
-		return bitcoin.VerifySchnorr(hexOrEmpty(w.PublicKey), digest, sig)
+// verify checks sig over digest against publicKey (the wallet's, or a
+// derived child's) with the chain's code, independently of the engine.
+func verify(scheme ceremony.Scheme, publicKey, digest, sig []byte) error {
+	if scheme == ceremony.SchemeSchnorr {
+		return bitcoin.VerifySchnorr(publicKey, digest, sig)
 	}
-	addr, err := ethereum.Address(hexOrEmpty(w.PublicKey))
+	addr, err := ethereum.Address(publicKey)
 	if err != nil {
 		return err
 	}

@@ -35,10 +35,11 @@ Every party must be running "paratro party run" and must trust this
 operator's identity and each other's (paratro identity add).`,
 		Example: `  $ paratro wallet create --name ops --chain ethereum --threshold 2-of-3 --parties ana,ben,vault
   $ paratro wallet sign ops --digest 5c2f...e1
-  $ paratro wallet list`,
+  $ paratro wallet list
+  $ paratro wallet address ops --index 7`,
 		Args: cmdutil.NoArgs,
 	}
-	cmd.AddCommand(newCmdCreate(f), newCmdSign(f), newCmdList(f), newCmdShow(f), NewCmdRotateKeys(f), newCmdDestroy(f, nil))
+	cmd.AddCommand(newCmdCreate(f), newCmdSign(f), newCmdList(f), newCmdShow(f), newCmdAddress(f), NewCmdRotateKeys(f), newCmdDestroy(f, nil))
 	return cmd
 }
 
