@@ -216,16 +216,23 @@ func (p *Party) handle(ctx context.Context, id string) error {
 
 // summaryOf says what a sign request signs, for the approver: what this
 // party decoded itself, else the initiator's words, marked as such.
+// A request for a derived key says which child signs.
 func summaryOf(req *Request, in *Inspection) string {
-	switch {
-	case req.Kind != ceremony.KindSign:
+	if req.Kind != ceremony.KindSign {
 		return ""
-	case in.Summary != "":
-		return in.Summary
-	case req.Summary != "":
-		return "the initiator says: " + ceremony.Sanitize(req.Summary) + " (not checked: only the digest is known)"
 	}
-	return ""
+	s := in.Summary
+	if s == "" && req.Summary != "" {
+		s = "the initiator says: " + ceremony.Sanitize(req.Summary) + " (not checked: only the digest is known)"
+	}
+	if req.Index != nil {
+		key := fmt.Sprintf("with the wallet's child key m/%d", *req.Index)
+		if s == "" {
+			return key
+		}
+		return s + "; " + key
+	}
+	return s
 }
 
 // watchMoot cancels a pending decision when a start that leaves this party

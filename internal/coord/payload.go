@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -91,7 +92,10 @@ func Inspect(req *Request) (*Inspection, error) {
 			return nil, errors.New("the request's message is not UTF-8 text")
 		}
 		digest = ethereum.TextHash([]byte(p.Data))
-		in.Summary = fmt.Sprintf("Ethereum personal message (EIP-191) %q", ceremony.Sanitize(p.Data))
+		// The whole message, quoted: newlines, invisible and control
+		// characters are escaped, never dropped or cut, so the holder sees
+		// every character that is signed.
+		in.Summary = fmt.Sprintf("Ethereum personal message (EIP-191) %s", strconv.Quote(p.Data))
 	default:
 		return nil, fmt.Errorf("unknown payload format %q (this version knows %s and %s)", ceremony.Sanitize(p.Format), PayloadEthTx, PayloadEthMessage)
 	}

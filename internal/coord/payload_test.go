@@ -3,6 +3,7 @@ package coord
 import (
 	"encoding/hex"
 	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -239,5 +240,24 @@ func TestValidateRefusesAPayloadOutsideSign(t *testing.T) {
 	r.Kind, r.Digest = ceremony.KindSign, hex.EncodeToString(ethereum.TextHash([]byte("hello")))
 	if err := r.Validate(); err != nil {
 		t.Errorf("a sign request with its payload: %v", err)
+	}
+}
+
+// Every character of a message is shown: invisible ones and newlines are
+// escaped, a long message is not cut.
+func TestInspectMessageShowsEveryCharacter(t *testing.T) {
+	for _, msg := range []string{"pay\u200b bob", "pay\u202ebob", "line1\nline2", strings.Repeat("a", 250) + " and pay bob"} {
+		in, err := Inspect(signReq(PayloadEthMessage, msg, hex.EncodeToString(ethereum.TextHash([]byte(msg)))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(in.Summary, strconv.Quote(msg)) {
+			t.Errorf("message %q shown as %s", msg, in.Summary)
+		}
+	}
+	a, _ := Inspect(signReq(PayloadEthMessage, "pay\u200b bob", hex.EncodeToString(ethereum.TextHash([]byte("pay\u200b bob")))))
+	b, _ := Inspect(signReq(PayloadEthMessage, "pay bob", hex.EncodeToString(ethereum.TextHash([]byte("pay bob")))))
+	if a.Summary == b.Summary {
+		t.Errorf("two different messages look the same: %s", a.Summary)
 	}
 }

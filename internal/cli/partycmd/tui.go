@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -264,25 +265,24 @@ type msgQueue struct {
 	wake chan struct{}
 }
 
-// maxQueued bounds the queue if the screen stops reading: the oldest
-// messages go first (progress is coalesced, so what is lost is old log).
+// maxQueued bounds the queue if the screen stops reading: log lines are
+// dropped, oldest first. Requests, withdrawals and ends are never dropped
+// (there are at most a few per ceremony); progress and the clock are
+// coalesced to their latest value.
 const maxQueued = 1000
 
 func newMsgQueue() *msgQueue { return &msgQueue{wake: make(chan struct{}, 1)} }
 
 func (q *msgQueue) push(m tea.Msg) {
 	q.mu.Lock()
-	if p, ok := m.(approvals.Progress); ok {
-		for i, old := range q.msgs {
-			if op, ok := old.(approvals.Progress); ok && op.ID == p.ID {
-				q.msgs[i] = p
-				q.mu.Unlock()
-				return
-			}
-		}
+	if q.coalesce(m) {
+		q.mu.Unlock()
+		return
 	}
 	if len(q.msgs) >= maxQueued {
-		q.msgs = q.msgs[1:]
+		if i := slices.IndexFunc(q.msgs, func(old tea.Msg) bool { _, ok := old.(approvals.LogLine); return ok }); i >= 0 {
+			q.msgs = slices.Delete(q.msgs, i, i+1)
+		}
 	}
 	q.msgs = append(q.msgs, m)
 	q.mu.Unlock()
@@ -290,6 +290,26 @@ func (q *msgQueue) push(m tea.Msg) {
 	case q.wake <- struct{}{}:
 	default:
 	}
+}
+
+// coalesce replaces a queued message m supersedes: the same ceremony's
+// progress, or the clock.
+func (q *msgQueue) coalesce(m tea.Msg) bool {
+	for i, old := range q.msgs {
+		switch m := m.(type) {
+		case approvals.Progress:
+			if op, ok := old.(approvals.Progress); ok && op.ID == m.ID {
+				q.msgs[i] = m
+				return true
+			}
+		case approvals.Tick:
+			if _, ok := old.(approvals.Tick); ok {
+				q.msgs[i] = m
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // feed sends queued messages to the program until ctx ends.

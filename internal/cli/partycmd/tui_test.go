@@ -374,3 +374,30 @@ func TestScreenRequest(t *testing.T) {
 		t.Errorf("keygen request shown as %+v", keygen)
 	}
 }
+
+// A full queue drops log lines only: a request, a withdrawal or an end is
+// never lost, and the clock is coalesced.
+func TestQueueFullKeepsRequestsAndEnds(t *testing.T) {
+	q := newMsgQueue()
+	q.push(approvals.RequestArrived{Request: approvals.Request{ID: "r1"}})
+	for i := range 3 * maxQueued {
+		q.push(approvals.LogLine{Text: fmt.Sprint("line ", i)})
+		q.push(approvals.Tick(time.Unix(int64(i), 0)))
+	}
+	q.push(approvals.Done{ID: "r1", OK: true})
+	msgs := queued(q)
+	var arrived, done, ticks int
+	for _, m := range msgs {
+		switch m.(type) {
+		case approvals.RequestArrived:
+			arrived++
+		case approvals.Done:
+			done++
+		case approvals.Tick:
+			ticks++
+		}
+	}
+	if arrived != 1 || done != 1 || ticks != 1 || len(msgs) > maxQueued+1 {
+		t.Fatalf("%d queued: %d requests, %d ends, %d ticks", len(msgs), arrived, done, ticks)
+	}
+}
