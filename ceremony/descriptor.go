@@ -102,6 +102,10 @@ type Descriptor struct {
 	// whole private key, and Schnorr (FROST) wallets have no chain code to
 	// derive with (SECURITY.md #15, B12).
 	Index *uint32
+	// Taproot, for a Schnorr sign ceremony, signs under the wallet's BIP-86
+	// Taproot output key (a P2TR key-path spend) instead of the bare key:
+	// every party tweaks its own share the same way (Share.TaprootKeyPath).
+	Taproot bool
 	// Deadline is when the ceremony gives up.
 	Deadline time.Time
 }
@@ -150,6 +154,9 @@ func (d *Descriptor) SessionID() []byte {
 		// encoding unambiguous.
 		field([]byte("index"))
 		num(uint64(*d.Index))
+	}
+	if d.Taproot {
+		field([]byte("taproot-bip86"))
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	return sum[:]
@@ -232,6 +239,9 @@ func (d *Descriptor) validateInputs() error {
 		}
 	} else if d.Kind == KindPresign && d.Scheme != SchemeECDSA {
 		return fmt.Errorf("presign is for ecdsa wallets only")
+	}
+	if d.Taproot && (d.Kind != KindSign || d.Scheme != SchemeSchnorr) {
+		return fmt.Errorf("a Taproot key-path signature is a schnorr sign ceremony, not %s %s", d.Scheme, d.Kind)
 	}
 	return d.validateIndex()
 }

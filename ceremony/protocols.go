@@ -110,6 +110,13 @@ func prepareRefresh(d *Descriptor, sh *Share, members []party.ID, t int) (*plan,
 
 func prepareSign(d *Descriptor, cfg *Config, sh *Share, members []party.ID) (*plan, error) {
 	if sh.scheme == SchemeSchnorr {
+		if d.Taproot {
+			tweaked, err := sh.TaprootKeyPath()
+			if err != nil {
+				return nil, invalidf("%v", err)
+			}
+			sh = tweaked
+		}
 		return &plan{start: frost.SignTaproot(sh.frost, members, d.Digest), protocol: protoFROSTSign, final: 3, members: members, signer: sh}, nil
 	}
 	if d.PresignatureID == "" {

@@ -12,6 +12,8 @@ import (
 	"github.com/taurusgroup/multi-party-sig/pkg/taproot"
 	"github.com/taurusgroup/multi-party-sig/protocols/cmp"
 	"github.com/taurusgroup/multi-party-sig/protocols/frost"
+
+	"github.com/paratro/paratro/internal/chain/bitcoin"
 )
 
 // Share is one party's secret share of a wallet key: a CMP configuration for
@@ -302,4 +304,35 @@ func (s *Share) ChildPublicKey(i uint32) ([]byte, error) {
 		return nil, err
 	}
 	return child.PublicKey(), nil
+}
+
+// TaprootKeyPath returns this party's share of the BIP-86 Taproot output
+// key Q = P + H_TapTweak(P)G of a Schnorr wallet (a key-path spend with no
+// script tree): every party adds the same public tweak to its own share, so
+// together they sign under Q. multi-party-sig applies no TapTweak itself
+// (SECURITY.md B13); the tweak comes from btcd's BIP-86 code.
+func (s *Share) TaprootKeyPath() (*Share, error) {
+	if s.scheme != SchemeSchnorr {
+		return nil, fmt.Errorf("a Taproot key-path spend needs a schnorr wallet, not %s", s.scheme)
+	}
+	_, tweak, err := bitcoin.TaprootOutputKey(s.frost.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	var t curve.Secp256k1Scalar
+	if err := t.UnmarshalBinary(tweak); err != nil {
+		return nil, fmt.Errorf("taproot tweak: %w", err)
+	}
+	c, err := s.clone()
+	if err != nil {
+		return nil, err
+	}
+	// FROST key generation gives no chain key (SECURITY.md #15) and Derive
+	// insists on 32 bytes; the tweaked share never derives further
+	// (derivation is refused for Schnorr wallets), so zeros stand in.
+	tweaked, err := c.frost.Derive(&t, make([]byte, 32))
+	if err != nil {
+		return nil, fmt.Errorf("taproot tweak: %w", err)
+	}
+	return NewSchnorrShare(tweaked), nil
 }
