@@ -88,6 +88,7 @@ type env struct {
 	setup   time.Duration
 
 	totpSecret string // ben's
+	enrolled   bool   // ben confirmed his TOTP enrolment
 	lastStep   int64  // the time step of ben's last code
 }
 
@@ -203,6 +204,7 @@ func newEnv(dir string) (*env, error) {
 	if r := e.cmd(e.parties["ben"].home, "mfa", "confirm"); r.code != 0 {
 		return nil, fmt.Errorf("mfa confirm: %s", r)
 	}
+	e.enrolled = true
 	e.setup = time.Since(started)
 	return e, nil
 }
@@ -226,9 +228,11 @@ func (e *env) nextOTP() (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// needsOTP reports whether a command asks for ben's TOTP code.
-func needsOTP(args []string) bool {
-	return len(args) > 0 && args[0] == "rotate-keys" || len(args) > 1 && args[0] == "mfa" && args[1] == "confirm"
+// needsOTP reports whether a command asks for ben's TOTP code: wallet
+// create does once he has enrolled (enrolled).
+func needsOTP(args []string, enrolled bool) bool {
+	return len(args) > 0 && args[0] == "rotate-keys" || len(args) > 1 && args[0] == "mfa" && args[1] == "confirm" ||
+		enrolled && len(args) > 1 && args[0] == "wallet" && args[1] == "create"
 }
 
 // createJSON is what wallet create --output json prints.
@@ -324,7 +328,7 @@ func (e *env) begin(home string, args ...string) *running {
 	ctx, cancel := context.WithTimeout(context.Background(), maxCommand)
 	r := &running{args: args, cmd: exec.CommandContext(ctx, bin, args...), start: time.Now(), done: make(chan struct{}), cancel: cancel}
 	r.cmd.Env, r.cmd.SysProcAttr = e.childEnv(), childAttr()
-	if needsOTP(args) {
+	if needsOTP(args, e.enrolled) {
 		code, err := e.nextOTP()
 		if err != nil {
 			cancel()

@@ -107,12 +107,7 @@ func (p *Plane) finishRefresh(walletID, cid string, from uint64, o *coord.Outcom
 	p.audit(e)
 }
 
-// addressFor is the wallet's address where paratro derives one: EIP-55
-// for Ethereum. Bitcoin addresses come with the bitcoin chain package; the
-// public key is shown meanwhile.
+// addressFor is the wallet's address on its chain (coord.AddressOf).
 func addressFor(chain string, scheme ceremony.Scheme, pub []byte) string {
-	if chain == "ethereum" {
-		return coord.AddressOf(scheme, pub)
-	}
-	return ""
+	return coord.AddressOf(chain, scheme, pub)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/audit"
+	"github.com/paratro/paratro/internal/chain/bitcoin"
 	"github.com/paratro/paratro/internal/chain/ethereum"
 	"github.com/paratro/paratro/internal/holder"
 	"github.com/paratro/paratro/internal/home"
@@ -158,7 +159,10 @@ func (p *Party) handle(ctx context.Context, id string) error {
 	dec := Decision{Approve: false}
 	var in *Inspection
 	if verr == nil {
-		in, verr = Inspect(req)
+		var pub []byte
+		if pub, verr = p.walletKey(req); verr == nil {
+			in, verr = Inspect(req, pub)
+		}
 	}
 	if verr != nil {
 		dec.Reason = verr.Error()
@@ -212,6 +216,24 @@ func (p *Party) handle(ctx context.Context, id string) error {
 		return nil
 	}
 	return p.run(ctx, id, req, start)
+}
+
+// walletKey is the public key a sign request signs for, from this party's
+// own share: the wallet key, or its BIP-32 child when the request names one.
+func (p *Party) walletKey(req *Request) ([]byte, error) {
+	if req.Kind != ceremony.KindSign || req.Payload == nil {
+		return nil, nil
+	}
+	if req.Index != nil {
+		h := &holder.Holder{ID: party.ID(p.Home.ID.Fingerprint()), Store: p.Home.Store}
+		return h.ChildPublicKey(req.WalletID, *req.Index)
+	}
+	st, err := p.Home.Store.Active(req.WalletID, p.Home.ID.Fingerprint())
+	if err != nil {
+		return nil, err
+	}
+	st.Wipe()
+	return st.Meta.PublicKey, nil
 }
 
 // summaryOf says what a sign request signs, for the approver: what this
@@ -530,7 +552,7 @@ func (p *Party) record(req *Request, res *ceremony.Result) error {
 		w := &home.Wallet{ID: req.WalletID, Name: req.WalletName, Chain: req.Chain, Scheme: string(req.Scheme),
 			Required: req.Required, Parties: req.Parties, Epoch: 1, PublicKey: hex.EncodeToString(res.PublicKey),
 			ConfigDigest: hex.EncodeToString(res.ConfigDigest), CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
-		w.Address = AddressOf(req.Scheme, res.PublicKey)
+		w.Address = AddressOf(req.Chain, req.Scheme, res.PublicKey)
 		return p.Home.SaveWallet(w)
 	case ceremony.KindRefresh:
 		w, err := p.Home.Wallet(req.WalletID)
@@ -543,16 +565,25 @@ func (p *Party) record(req *Request, res *ceremony.Result) error {
 	return nil
 }
 
-// AddressOf is the wallet's address: EIP-55 for ECDSA (Ethereum); for
-// Schnorr wallets the x-only key is shown until Taproot addresses land.
-func AddressOf(scheme ceremony.Scheme, publicKey []byte) string {
-	if scheme == ceremony.SchemeECDSA {
-		a, err := ethereum.Address(publicKey)
-		if err == nil {
-			return a
-		}
+// AddressOf is the wallet's address on its chain (mainnet for Bitcoin):
+// EIP-55 for Ethereum; for Bitcoin, P2WPKH (bech32) for ECDSA wallets and
+// the BIP-86 Taproot address (bech32m) for Schnorr wallets. Empty if the
+// key does not give one.
+func AddressOf(chain string, scheme ceremony.Scheme, publicKey []byte) string {
+	var a string
+	var err error
+	switch {
+	case chain == "bitcoin" && scheme == ceremony.SchemeSchnorr:
+		a, err = bitcoin.P2TRAddress(publicKey, bitcoin.Mainnet)
+	case chain == "bitcoin":
+		a, err = bitcoin.P2WPKHAddress(publicKey, bitcoin.Mainnet)
+	case scheme == ceremony.SchemeECDSA:
+		a, err = ethereum.Address(publicKey)
 	}
-	return ""
+	if err != nil {
+		return ""
+	}
+	return a
 }
 
 // resultEpoch is the share epoch a successful ceremony leaves active.

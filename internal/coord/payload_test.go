@@ -68,7 +68,7 @@ func wantErr(t *testing.T, err error, want string) {
 func TestInspectEIP1559Transaction(t *testing.T) {
 	data, digest := unsignedTx(t, `{"chain_id": 1, "nonce": 7, "to": "`+payee+`", "value": "1.5 ether",
 		"gas": 21000, "max_fee_per_gas": "30 gwei", "max_priority_fee_per_gas": "2 gwei"}`)
-	in, err := Inspect(signReq(PayloadEthTx, data, digest))
+	in, err := Inspect(signReq(PayloadEthTx, data, digest), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestInspectEIP1559Transaction(t *testing.T) {
 	}
 
 	// The digest may come in upper case; the payload may carry 0x.
-	if _, err := Inspect(signReq(PayloadEthTx, "0x"+data, strings.ToUpper(digest))); err != nil {
+	if _, err := Inspect(signReq(PayloadEthTx, "0x"+data, strings.ToUpper(digest)), nil); err != nil {
 		t.Errorf("0x payload, upper-case digest: %v", err)
 	}
 }
@@ -106,7 +106,7 @@ func TestInspectEIP1559Transaction(t *testing.T) {
 func TestInspectLegacyTransactionWithData(t *testing.T) {
 	data, digest := unsignedTx(t, `{"chain_id": 11155111, "nonce": 0, "to": "`+strings.ToLower(payee)+`", "value": 0,
 		"gas": 60000, "gas_price": "10 gwei", "data": "0xa9059cbb0000"}`)
-	in, err := Inspect(signReq(PayloadEthTx, data, digest))
+	in, err := Inspect(signReq(PayloadEthTx, data, digest), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestInspectRefusesADigestThatIsNotThePayloads(t *testing.T) {
 	data, _ := unsignedTx(t, `{"chain_id": 1, "nonce": 7, "to": "`+payee+`", "value": "0.01 ether", "gas": 21000, "gas_price": "1 gwei"}`)
 	// The digest of another transaction: 100 ETH instead of 0.01.
 	_, other := unsignedTx(t, `{"chain_id": 1, "nonce": 7, "to": "`+payee+`", "value": "100 ether", "gas": 21000, "gas_price": "1 gwei"}`)
-	in, err := Inspect(signReq(PayloadEthTx, data, other))
+	in, err := Inspect(signReq(PayloadEthTx, data, other), nil)
 	wantErr(t, err, "digest is not the hash of its payload")
 	if in != nil {
 		t.Errorf("an inspection %+v came with the error", in)
@@ -134,7 +134,7 @@ func TestInspectRefusesADigestThatIsNotThePayloads(t *testing.T) {
 
 func TestInspectMessage(t *testing.T) {
 	msg := "log in to example.org at 2025-01-01"
-	in, err := Inspect(signReq(PayloadEthMessage, msg, hex.EncodeToString(ethereum.TextHash([]byte(msg)))))
+	in, err := Inspect(signReq(PayloadEthMessage, msg, hex.EncodeToString(ethereum.TextHash([]byte(msg)))), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,29 +146,29 @@ func TestInspectMessage(t *testing.T) {
 	}
 
 	// A digest of another message, or of the bare text without the EIP-191 prefix.
-	_, err = Inspect(signReq(PayloadEthMessage, msg, hex.EncodeToString(ethereum.TextHash([]byte("log in to evil.example")))))
+	_, err = Inspect(signReq(PayloadEthMessage, msg, hex.EncodeToString(ethereum.TextHash([]byte("log in to evil.example")))), nil)
 	wantErr(t, err, "digest is not the hash of its payload")
-	_, err = Inspect(signReq(PayloadEthMessage, msg, hex.EncodeToString(crypto.Keccak256([]byte(msg)))))
+	_, err = Inspect(signReq(PayloadEthMessage, msg, hex.EncodeToString(crypto.Keccak256([]byte(msg)))), nil)
 	wantErr(t, err, "digest is not the hash of its payload")
 
-	_, err = Inspect(signReq(PayloadEthMessage, "\xff\xfe", hex.EncodeToString(ethereum.TextHash([]byte("\xff\xfe")))))
+	_, err = Inspect(signReq(PayloadEthMessage, "\xff\xfe", hex.EncodeToString(ethereum.TextHash([]byte("\xff\xfe")))), nil)
 	wantErr(t, err, "not UTF-8")
 }
 
 func TestInspectRefusesMalformedPayloads(t *testing.T) {
 	data, digest := unsignedTx(t, `{"chain_id": 1, "nonce": 1, "to": "`+payee+`", "value": 1, "gas": 21000, "gas_price": "1 gwei"}`)
 
-	_, err := Inspect(signReq("btc-psbt", data, digest))
-	wantErr(t, err, `unknown payload format "btc-psbt"`)
+	_, err := Inspect(signReq("btc-tx", data, digest), nil)
+	wantErr(t, err, `unknown payload format "btc-tx"`)
 
-	_, err = Inspect(signReq(PayloadEthTx, "send 1 ETH to bob", digest))
+	_, err = Inspect(signReq(PayloadEthTx, "send 1 ETH to bob", digest), nil)
 	wantErr(t, err, "transaction is not hex")
 
-	_, err = Inspect(signReq(PayloadEthTx, data[:len(data)-2], digest))
+	_, err = Inspect(signReq(PayloadEthTx, data[:len(data)-2], digest), nil)
 	wantErr(t, err, "the request's transaction:")
 
 	huge := strings.Repeat("ab", maxPayload/2+1)
-	_, err = Inspect(signReq(PayloadEthMessage, huge, hex.EncodeToString(ethereum.TextHash([]byte(huge)))))
+	_, err = Inspect(signReq(PayloadEthMessage, huge, hex.EncodeToString(ethereum.TextHash([]byte(huge)))), nil)
 	wantErr(t, err, "at most 131072")
 }
 
@@ -191,7 +191,7 @@ func TestInspectRefusesASignedTransaction(t *testing.T) {
 	}
 	// The digest is right: only the signature already on it is wrong.
 	digest := hex.EncodeToString(signer.Hash(tx).Bytes())
-	_, err = Inspect(signReq(PayloadEthTx, hex.EncodeToString(raw), digest))
+	_, err = Inspect(signReq(PayloadEthTx, hex.EncodeToString(raw), digest), nil)
 	wantErr(t, err, "already carries a signature")
 }
 
@@ -199,19 +199,19 @@ func TestInspectRefusesEthereumPayloadsForOtherWallets(t *testing.T) {
 	data, digest := unsignedTx(t, `{"chain_id": 1, "nonce": 1, "to": "`+payee+`", "value": 1, "gas": 21000, "gas_price": "1 gwei"}`)
 	r := signReq(PayloadEthTx, data, digest)
 	r.Chain, r.Scheme = "bitcoin", ceremony.SchemeSchnorr
-	_, err := Inspect(r)
+	_, err := Inspect(r, nil)
 	wantErr(t, err, "an Ethereum transaction cannot be signed by a bitcoin schnorr wallet")
 
 	msg := "hello"
 	r = signReq(PayloadEthMessage, msg, hex.EncodeToString(ethereum.TextHash([]byte(msg))))
 	r.Chain, r.Scheme = "bitcoin", ceremony.SchemeSchnorr
-	_, err = Inspect(r)
+	_, err = Inspect(r, nil)
 	wantErr(t, err, "an Ethereum message cannot be signed by a bitcoin schnorr wallet")
 }
 
 func TestInspectWithoutPayloadKnowsOnlyTheDigest(t *testing.T) {
 	in, err := Inspect(&Request{Kind: ceremony.KindSign, Scheme: ceremony.SchemeECDSA, Chain: "ethereum",
-		Digest: strings.Repeat("ab", 32)})
+		Digest: strings.Repeat("ab", 32)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestValidateRefusesAPayloadOutsideSign(t *testing.T) {
 // escaped, a long message is not cut.
 func TestInspectMessageShowsEveryCharacter(t *testing.T) {
 	for _, msg := range []string{"pay\u200b bob", "pay\u202ebob", "line1\nline2", strings.Repeat("a", 250) + " and pay bob"} {
-		in, err := Inspect(signReq(PayloadEthMessage, msg, hex.EncodeToString(ethereum.TextHash([]byte(msg)))))
+		in, err := Inspect(signReq(PayloadEthMessage, msg, hex.EncodeToString(ethereum.TextHash([]byte(msg)))), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,8 +255,8 @@ func TestInspectMessageShowsEveryCharacter(t *testing.T) {
 			t.Errorf("message %q shown as %s", msg, in.Summary)
 		}
 	}
-	a, _ := Inspect(signReq(PayloadEthMessage, "pay\u200b bob", hex.EncodeToString(ethereum.TextHash([]byte("pay\u200b bob")))))
-	b, _ := Inspect(signReq(PayloadEthMessage, "pay bob", hex.EncodeToString(ethereum.TextHash([]byte("pay bob")))))
+	a, _ := Inspect(signReq(PayloadEthMessage, "pay\u200b bob", hex.EncodeToString(ethereum.TextHash([]byte("pay\u200b bob")))), nil)
+	b, _ := Inspect(signReq(PayloadEthMessage, "pay bob", hex.EncodeToString(ethereum.TextHash([]byte("pay bob")))), nil)
 	if a.Summary == b.Summary {
 		t.Errorf("two different messages look the same: %s", a.Summary)
 	}

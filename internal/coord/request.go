@@ -37,6 +37,9 @@ type Request struct {
 	// (unhardened, ECDSA wallets only; see ceremony.Descriptor.Index); nil
 	// signs with the wallet key itself.
 	Index *uint32 `json:"index,omitempty"`
+	// Taproot, for a Schnorr sign request, signs under the wallet's BIP-86
+	// Taproot output key (a P2TR key-path spend).
+	Taproot bool `json:"taproot,omitempty"`
 	// Payload, for sign, is what the digest signs, for every party to
 	// decode and check itself (see Inspect).
 	Payload *Payload `json:"payload,omitempty"`
@@ -135,6 +138,9 @@ func (r *Request) Validate() error {
 	if r.Required < 2 || r.Required > len(r.Parties) {
 		return fmt.Errorf("required %d is not between 2 and the %d parties", r.Required, len(r.Parties))
 	}
+	if r.Taproot && (r.Kind != ceremony.KindSign || r.Scheme != ceremony.SchemeSchnorr) {
+		return fmt.Errorf("a Taproot key-path signature is for a schnorr sign request, not %s %s", r.Scheme, r.Kind)
+	}
 	if r.Payload != nil && r.Kind != ceremony.KindSign {
 		return fmt.Errorf("a %s request carries no payload", r.Kind)
 	}
@@ -164,6 +170,7 @@ func (r *Request) descriptor(ceremonyID string, signers []string) (*ceremony.Des
 	}
 	d := &ceremony.Descriptor{ID: id, Kind: r.Kind, Scheme: r.Scheme, WalletID: r.WalletID,
 		Required: r.Required, Epoch: r.Epoch, Deadline: r.Deadline}
+	d.Taproot = r.Taproot
 	if r.Index != nil {
 		i := *r.Index
 		d.Index = &i

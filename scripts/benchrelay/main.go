@@ -464,7 +464,7 @@ func (b *bench) relayKeygen(ctx context.Context) (relayRun, *home.Wallet, error)
 	res := rep.Result()
 	w := &home.Wallet{ID: req.WalletID, Name: req.WalletName, Chain: req.Chain, Scheme: string(req.Scheme),
 		Required: req.Required, Parties: req.Parties, Epoch: res.Epoch, PublicKey: res.PublicKey,
-		ConfigDigest: res.ConfigDigest, Address: coord.AddressOf(req.Scheme, hexBytes(res.PublicKey)),
+		ConfigDigest: res.ConfigDigest, Address: coord.AddressOf(req.Chain, req.Scheme, hexBytes(res.PublicKey)),
 		CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
 	return r, w, nil
 }

@@ -138,7 +138,7 @@ func createRun(cmd *cobra.Command, f *cmdutil.Factory, opts *CreateOptions) erro
 	res := rep.Result()
 	w := &home.Wallet{ID: req.WalletID, Name: req.WalletName, Chain: req.Chain, Scheme: string(scheme), Required: required,
 		Parties: parties, Epoch: res.Epoch, PublicKey: res.PublicKey, ConfigDigest: res.ConfigDigest,
-		Address: coord.AddressOf(scheme, hexOrEmpty(res.PublicKey)), CreatedAt: f.Now().UTC(), UpdatedAt: f.Now().UTC()}
+		Address: coord.AddressOf(req.Chain, scheme, hexOrEmpty(res.PublicKey)), CreatedAt: f.Now().UTC(), UpdatedAt: f.Now().UTC()}
 	if err := s.home.SaveWallet(w); err != nil {
 		return fmt.Errorf("the wallet was created, but its record could not be saved here: %w", err)
 	}

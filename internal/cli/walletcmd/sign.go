@@ -24,6 +24,7 @@ import (
 
 type signOptions struct {
 	Digest, Message, Signers, Tx string
+	PSBT, Network                string
 	Index                        string
 	Timeout                      time.Duration
 }
@@ -75,6 +76,8 @@ WALLET is a wallet ID or name known to this home (paratro wallet list).`,
 	cmd.Flags().StringVar(&opts.Digest, "digest", "", "the 32-byte digest to sign, in hex")
 	cmd.Flags().StringVar(&opts.Message, "message", "", "an Ethereum personal message (EIP-191) to sign")
 	cmd.Flags().StringVar(&opts.Tx, "tx", "", "an Ethereum transaction to sign, as a JSON file (- for stdin)")
+	cmd.Flags().StringVar(&opts.PSBT, "psbt", "", "a Bitcoin PSBT to sign, base64 or binary file (- for stdin)")
+	cmd.Flags().StringVar(&opts.Network, "network", "mainnet", "with --psbt, the Bitcoin network addresses are shown for: mainnet, testnet or regtest")
 	cmd.Flags().StringVar(&opts.Index, "index", "", "sign with the wallet's BIP-32 child N, 0-2147483647 (ECDSA only; default: the wallet key)")
 	cmd.Flags().StringVar(&opts.Signers, "signers", "", "comma-separated names of exactly REQUIRED signers (default: the first to approve)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "give up if not signed within this time")
@@ -99,17 +102,20 @@ type signJSON struct {
 
 func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletArg string) error {
 	given := 0
-	for _, v := range []string{opts.Digest, opts.Message, opts.Tx} {
+	for _, v := range []string{opts.Digest, opts.Message, opts.Tx, opts.PSBT} {
 		if v != "" {
 			given++
 		}
+	}
+	if given == 1 && opts.PSBT != "" {
+		return signPSBTRun(cmd, f, opts, walletArg)
 	}
 	var digest []byte
 	var tx *ethereum.Tx
 	var payload *coord.Payload
 	switch {
 	case given > 1:
-		return cmdutil.FlagErrorf("give one of --tx, --message and --digest")
+		return cmdutil.FlagErrorf("give one of --tx, --psbt, --message and --digest")
 	case opts.Digest != "":
 		d, err := hex.DecodeString(strings.TrimPrefix(opts.Digest, "0x"))
 		if err != nil || len(d) != 32 {
@@ -128,7 +134,7 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 		digest = tx.Digest
 		payload = &coord.Payload{Format: coord.PayloadEthTx, Data: hex.EncodeToString(raw)}
 	default:
-		return cmdutil.FlagErrorf("give what to sign: --tx FILE, --message TEXT or --digest HEX")
+		return cmdutil.FlagErrorf("give what to sign: --tx FILE, --psbt FILE, --message TEXT or --digest HEX")
 	}
 	if opts.Timeout <= 0 {
 		return cmdutil.FlagErrorf("--timeout must be positive")
