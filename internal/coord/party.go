@@ -14,8 +14,8 @@ import (
 
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/audit"
+	"github.com/paratro/paratro/internal/chain"
 	"github.com/paratro/paratro/internal/chain/bitcoin"
-	"github.com/paratro/paratro/internal/chain/ethereum"
 	"github.com/paratro/paratro/internal/holder"
 	"github.com/paratro/paratro/internal/home"
 	"github.com/paratro/paratro/internal/identity"
@@ -569,17 +569,8 @@ func (p *Party) record(req *Request, res *ceremony.Result) error {
 // EIP-55 for Ethereum; for Bitcoin, P2WPKH (bech32) for ECDSA wallets and
 // the BIP-86 Taproot address (bech32m) for Schnorr wallets. Empty if the
 // key does not give one.
-func AddressOf(chain string, scheme ceremony.Scheme, publicKey []byte) string {
-	var a string
-	var err error
-	switch {
-	case chain == "bitcoin" && scheme == ceremony.SchemeSchnorr:
-		a, err = bitcoin.P2TRAddress(publicKey, bitcoin.Mainnet)
-	case chain == "bitcoin":
-		a, err = bitcoin.P2WPKHAddress(publicKey, bitcoin.Mainnet)
-	case scheme == ceremony.SchemeECDSA:
-		a, err = ethereum.Address(publicKey)
-	}
+func AddressOf(chainName string, scheme ceremony.Scheme, publicKey []byte) string {
+	a, err := chain.Address(chainName, scheme, publicKey, bitcoin.Mainnet)
 	if err != nil {
 		return ""
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
 
 	"github.com/paratro/paratro/ceremony"
-	"github.com/paratro/paratro/internal/chain/ethereum"
+	"github.com/paratro/paratro/internal/chain"
+	"github.com/paratro/paratro/internal/chain/bitcoin"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/holder"
 	"github.com/paratro/paratro/internal/home"
@@ -23,8 +24,10 @@ type addressOptions struct {
 	IO     *iostreams.IOStreams
 	Wallet string
 	// Index is the BIP-32 child; nil means the wallet's own address.
-	Index  *uint32
-	Format output.Format
+	Index *uint32
+	// Network is the Bitcoin network addresses are shown for.
+	Network bitcoin.Network
+	Format  output.Format
 	// Open opens the home (and returns how to close its keyring).
 	Open func() (*home.Home, func(), error)
 }
@@ -35,7 +38,9 @@ func newCmdAddress(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "address WALLET [--index N]",
 		Short: "Show a wallet's address, or the address of one of its derived keys",
-		Long: `Show the address (EIP-55 for Ethereum wallets) and public key of a wallet,
+		Long: `Show the address and public key of a wallet (EIP-55 for Ethereum; for
+Bitcoin, P2WPKH bech32 for ECDSA wallets and the BIP-86 Taproot address,
+bech32m, for Schnorr wallets; --network picks mainnet, testnet or regtest),
 or with --index N of its BIP-32 child N: one key generation gives many
 addresses, each signed for with "paratro wallet sign WALLET --index N".
 
@@ -52,7 +57,8 @@ every child address to the wallet: this command prints only one child's
 key at a time, never the chain key.`,
 		Example: `  $ paratro wallet address ops
   $ paratro wallet address ops --index 7
-  $ paratro wallet address ops --index 7 --output json | jq -r .address`,
+  $ paratro wallet address ops --index 7 --output json | jq -r .address
+  $ paratro wallet address cold --network testnet`,
 		Args: cmdutil.ExactArgs(1, "the wallet ID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Wallet, opts.Format = args[0], cmdutil.OutputFormat(cmd)
@@ -63,11 +69,15 @@ key at a time, never the chain key.`,
 				}
 				opts.Index = &i
 			}
+			if _, err := opts.Network.Params(); err != nil {
+				return cmdutil.FlagErrorf("invalid --network %q: use mainnet, testnet or regtest", opts.Network)
+			}
 			opts.Open = func() (*home.Home, func(), error) { return cmdutil.OpenHome(cmd, f) }
 			return addressRun(opts)
 		},
 	}
 	cmd.Flags().StringVar(&index, "index", "", "the BIP-32 child index, 0-2147483647 (default: the wallet's own address)")
+	cmd.Flags().StringVar((*string)(&opts.Network), "network", "mainnet", "for bitcoin wallets: mainnet, testnet or regtest")
 	return cmd
 }
 
@@ -91,6 +101,7 @@ type addressJSON struct {
 	Index     *uint32 `json:"index,omitempty"`
 	Path      string  `json:"path,omitempty"`
 	Address   string  `json:"address,omitempty"`
+	Network   string  `json:"network,omitempty"`
 	PublicKey string  `json:"public_key"`
 }
 
@@ -104,14 +115,18 @@ func addressRun(opts *addressOptions) error {
 	if err != nil {
 		return cmdutil.WithHint(err, "paratro wallet list shows the wallets this home knows")
 	}
-	out := addressJSON{Wallet: w.ID, Name: w.Name, Chain: w.Chain, Scheme: w.Scheme, Address: w.Address, PublicKey: w.PublicKey}
+	out := addressJSON{Wallet: w.ID, Name: w.Name, Chain: w.Chain, Scheme: w.Scheme, PublicKey: w.PublicKey}
+	pub := hexOrEmpty(w.PublicKey)
 	if opts.Index != nil {
-		pub, err := childKey(h, w, *opts.Index)
-		if err != nil {
+		if pub, err = childKey(h, w, *opts.Index); err != nil {
 			return err
 		}
 		out.Index, out.Path = opts.Index, fmt.Sprintf("m/%d", *opts.Index)
-		out.Address, out.PublicKey = childAddress(w, pub), hex.EncodeToString(pub)
+		out.PublicKey = hex.EncodeToString(pub)
+	}
+	out.Address, _ = chain.Address(w.Chain, ceremony.Scheme(w.Scheme), pub, opts.Network)
+	if w.Chain == "bitcoin" {
+		out.Network = string(opts.Network)
 	}
 	if opts.Format == output.FormatJSON {
 		return output.JSON(opts.IO.Out, out)
@@ -121,6 +136,9 @@ func addressRun(opts *addressOptions) error {
 		pairs = append(pairs, [2]string{"path", out.Path})
 	}
 	if out.Address != "" {
+		if out.Network != "" {
+			out.Address += " (" + out.Network + ")"
+		}
 		pairs = append(pairs, [2]string{"address", out.Address})
 	}
 	pairs = append(pairs, [2]string{"public key", out.PublicKey})
@@ -151,13 +169,10 @@ func childKey(h *home.Home, w *home.Wallet, i uint32) ([]byte, error) {
 	return pub, nil
 }
 
-// childAddress is the address of a derived public key on w's chain (EIP-55
-// for Ethereum); empty where this version knows no address form.
+// childAddress is the address of a derived public key on w's chain
+// (mainnet for Bitcoin); empty where there is none.
 func childAddress(w *home.Wallet, pub []byte) string {
-	if w.Chain != "ethereum" {
-		return ""
-	}
-	a, err := ethereum.Address(pub)
+	a, err := chain.Address(w.Chain, ceremony.Scheme(w.Scheme), pub, bitcoin.Mainnet)
 	if err != nil {
 		return ""
 	}

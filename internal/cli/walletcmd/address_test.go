@@ -7,6 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/txscript"
+
 	"github.com/paratro/paratro/ceremony/ceremonytest"
 	"github.com/paratro/paratro/internal/chain/ethereum"
 	"github.com/paratro/paratro/internal/cli/clitest"
@@ -98,5 +103,36 @@ func TestWalletAddressErrors(t *testing.T) {
 				t.Fatalf("hints %q, want one mentioning %q", hints, c.hint)
 			}
 		})
+	}
+}
+
+// A Taproot wallet's address is its BIP-86 address, on the network asked
+// for; btcd's own code, from the x-only key, agrees.
+func TestWalletAddressOfATaprootWalletPerNetwork(t *testing.T) {
+	f, dir, _ := addressHome(t)
+	internal, err := schnorr.ParsePubKey(ceremonytest.SchnorrShares(t)["alice"].PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := schnorr.SerializePubKey(txscript.ComputeTaprootKeyNoScript(internal))
+	for _, c := range []struct {
+		network string
+		params  *chaincfg.Params
+	}{{"mainnet", &chaincfg.MainNetParams}, {"testnet", &chaincfg.TestNet3Params}, {"regtest", &chaincfg.RegressionNetParams}} {
+		want, err := btcutil.NewAddressTaproot(q, c.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := clitest.Run(t, f, "wallet address taproot --network "+c.network+" --output json --home "+dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ Address, Network string }
+		if err := json.Unmarshal([]byte(out), &got); err != nil || got.Address != want.EncodeAddress() || got.Network != c.network {
+			t.Fatalf("%s: got %+v (%v), btcd says %s", c.network, got, err, want.EncodeAddress())
+		}
+	}
+	if _, _, err := clitest.Run(t, f, "wallet address taproot --network signet --home "+dir); err == nil || !strings.Contains(err.Error(), "invalid --network") {
+		t.Fatalf("signet: %v", err)
 	}
 }
