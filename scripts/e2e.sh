@@ -51,6 +51,19 @@ const report = { wallets: [{ id: c.id, scheme: c.scheme,
   rotation: { public_key_before: c.public_key, public_key_after: rot.public_key, unchanged: rot.address === c.address },
   signatures: [r("sign1.json"), r("sign2.json")] }] };
 process.stdout.write(JSON.stringify(report));' "$dir" | node scripts/verify-demo/verify.mjs >&2
+	# ethers parses both signed transactions and recovers their sender.
+	(cd scripts/verify-demo && node --input-type=module -e '
+import { readFileSync } from "node:fs";
+import { getAddress, Transaction } from "ethers";
+const [dir, address] = process.argv.slice(1);
+for (const f of ["sign1.json", "sign2.json"]) {
+  const s = JSON.parse(readFileSync(dir + "/" + f));
+  const tx = Transaction.from(s.raw_tx);
+  if (tx.from !== getAddress(address) || tx.hash !== s.tx_hash || tx.type !== 2) {
+    console.error("verify: FAIL: " + f + ": ethers reads a type " + tx.type + " transaction from " + tx.from); process.exit(1);
+  }
+}
+console.error("verify: ok: ethers parses both signed EIP-1559 transactions and recovers " + address);' "$dir" "$address")
 else
 	log "signatures not re-checked with ethers: run scripts/setup-test-tools.sh first"
 fi
