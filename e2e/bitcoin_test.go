@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
@@ -167,4 +168,111 @@ func runScripts(raw []byte, prev []*wire.TxOut) error {
 		}
 	}
 	return nil
+}
+
+// wallet sign --psbt checks the PSBT on the initiator's side before asking
+// anyone: a PSBT whose first input pays to another key's script (a Schnorr
+// wallet made by wallet create here, spending its own coin and someone
+// else's) is refused with exit 2 naming the input, quickly, and without a
+// ceremony at the relay or a request at any party; a file that is not a
+// PSBT is refused the same way.
+func TestSignBitcoinPSBTRefusedBeforeAnyCeremony(t *testing.T) {
+	e := setup(t)
+	r := e.cmd(e.parties["ben"].home, "wallet", "create", "--name", "btc-refuse", "--chain", "bitcoin", "--scheme", "schnorr",
+		"--threshold", "2-of-3", "--parties", "ana,ben,vault", "--timeout", "2m", "--output", "json")
+	if r.code != 0 {
+		t.Fatalf("wallet create: %s", r)
+	}
+	var w createJSON
+	if err := json.Unmarshal([]byte(r.stdout), &w); err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := hex.DecodeString(w.PublicKey)
+	own := walletScript(t, "schnorr", pub)
+	otherKey, err := btcec.NewPrivateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := walletScript(t, "schnorr", schnorr.SerializePubKey(otherKey.PubKey()))
+	otherAddr, err := btcutil.NewAddressTaproot(other[2:], &chaincfg.RegressionNetParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Input 0 is someone else's coin, input 1 the wallet's.
+	prev := []*wire.TxOut{wire.NewTxOut(70_000, other), wire.NewTxOut(30_000, own)}
+	tx := wire.NewMsgTx(2)
+	for i := range prev {
+		h := chainhash.DoubleHashH([]byte("foreign" + string(rune('a'+i))))
+		tx.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&h, uint32(i)), nil, nil))
+	}
+	payee, _ := hex.DecodeString("0014" + strings.Repeat("cd", 20))
+	tx.AddTxOut(wire.NewTxOut(99_000, payee))
+	p, err := psbt.NewFromUnsignedTx(tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range prev {
+		p.Inputs[i].WitnessUtxo = o
+	}
+	var buf bytes.Buffer
+	if err := p.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	foreign := filepath.Join(e.dir, "foreign.psbt")
+	if err := os.WriteFile(foreign, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notPSBT := filepath.Join(e.dir, "not.psbt")
+	if err := os.WriteFile(notPSBT, []byte("cHNidP8 this is not a psbt\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	created := func() int {
+		n := 0
+		for _, l := range e.relay.logLines() {
+			if l["msg"] == "ceremony created" {
+				n++
+			}
+		}
+		return n
+	}
+	ceremoniesBefore := created()
+	marks := map[string]int{}
+	for _, n := range holders {
+		marks[n] = e.parties[n].mark()
+	}
+
+	for _, c := range []struct {
+		file string
+		want []string
+	}{
+		{foreign, []string{"input 0 pays to " + otherAddr.EncodeAddress(), "not to this wallet"}},
+		{notPSBT, []string{"invalid --psbt", "not a PSBT"}},
+	} {
+		r := e.cmd(e.parties["ben"].home, "wallet", "sign", w.ID, "--psbt", c.file, "--network", "regtest", "--timeout", "1m")
+		if r.code != 2 {
+			t.Errorf("wallet sign --psbt %s: want exit 2: %s", filepath.Base(c.file), r)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("wallet sign --psbt %s: stderr does not say %q: %s", filepath.Base(c.file), want, r)
+			}
+		}
+		if r.elapsed > 5*time.Second {
+			t.Errorf("wallet sign --psbt %s took %s to refuse: did it ask the parties?", filepath.Base(c.file), r.elapsed)
+		}
+	}
+
+	// Had a request gone out, the relay would have logged its ceremony and
+	// the parties would have reported it within a moment.
+	time.Sleep(time.Second)
+	if n := created() - ceremoniesBefore; n != 0 {
+		t.Errorf("the relay created %d ceremonies for refused PSBTs", n)
+	}
+	for _, n := range holders {
+		if ev, ok := e.parties[n].find(marks[n], func(ev event) bool { return ev.Event == "request" || ev.Kind == "sign" }); ok {
+			t.Errorf("%s's party saw %s after a refused PSBT", n, ev)
+		}
+	}
 }
