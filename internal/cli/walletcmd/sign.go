@@ -44,7 +44,12 @@ stdin): chain_id, nonce, to, value (wei, or with units: "1.5 ether",
 "30 gwei"), gas, and either max_fee_per_gas and max_priority_fee_per_gas
 (EIP-1559) or gas_price (legacy, EIP-155), and data (hex, optional). It
 prints the signed raw transaction (raw_tx) and its hash, ready to
-broadcast. --message signs an Ethereum personal message (EIP-191: the
+broadcast. --psbt FILE signs a Bitcoin PSBT (BIP-174, base64 or binary;
+"-" reads stdin): every input that pays to the wallet (P2WPKH for ECDSA
+wallets, BIP-86 P2TR key path for Schnorr wallets) is signed in its own
+ceremony, and the finalized PSBT (signed_psbt) and raw transaction are
+printed once btcd's script engine accepts them; --network says which
+network's addresses the holders are shown. --message signs an Ethereum personal message (EIP-191: the
 digest is keccak256 of the prefixed message). With --tx and --message
 every party decodes what is signed itself, checks it against the digest,
 and shows its holder the recipient, amount, fee and nonce (or the
@@ -65,6 +70,7 @@ WALLET is a wallet ID or name known to this home (paratro wallet list).`,
   {"chain_id": 11155111, "nonce": 7, "to": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
    "value": "0.25 ether", "gas": 21000, "max_fee_per_gas": "30 gwei", "max_priority_fee_per_gas": "1.5 gwei"}
   $ paratro wallet sign ops --tx payout.json --output json | jq -r .raw_tx
+  $ paratro wallet sign cold --psbt spend.psbt --network testnet --output json | jq -r .raw_tx
   $ paratro wallet sign wal_7hq2mzk4t6a3bx5c --digest 0x5c2f...e1
   $ paratro wallet sign ops --message "hello" --signers ana,vault --output json | jq -r .signature
   $ paratro wallet sign ops --index 7 --tx payout.json --output json | jq -r .address,.raw_tx`,
