@@ -43,6 +43,7 @@ func hdChild(t *testing.T, sh *ceremony.Share, i uint32) []byte {
 }
 
 func TestSigningWithADerivedIndexVerifiesAgainstTheChildAddress(t *testing.T) {
+	slowCMP(t)
 	shares := ceremonytest.ECDSAShares(t)
 	signers := []party.ID{"alice", "carol"}
 	for _, i := range []uint32{0, 7} {

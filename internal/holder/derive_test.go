@@ -16,6 +16,9 @@ import (
 )
 
 func TestSignWithADerivedIndexUsesTheStoredShares(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a CMP signing ceremony: seconds, and minutes under the race detector; runs without -short")
+	}
 	hs := holders(t)
 	fixture := ceremonytest.ECDSAShares(t)
 	for id, h := range hs {
