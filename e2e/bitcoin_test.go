@@ -60,29 +60,8 @@ func TestSignBitcoinPSBTs(t *testing.T) {
 			// Two coins paid to the wallet (made up: the script engine needs
 			// only their outputs), spent to someone else with change back.
 			prev := []*wire.TxOut{wire.NewTxOut(60_000, script), wire.NewTxOut(45_000, script)}
-			tx := wire.NewMsgTx(2)
-			for i := range prev {
-				h := chainhash.DoubleHashH([]byte(c.name + string(rune('a'+i))))
-				tx.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&h, uint32(i)), nil, nil))
-			}
 			payee, _ := hex.DecodeString("0014" + strings.Repeat("ab", 20))
-			tx.AddTxOut(wire.NewTxOut(80_000, payee))
-			tx.AddTxOut(wire.NewTxOut(24_000, script))
-			p, err := psbt.NewFromUnsignedTx(tx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, o := range prev {
-				p.Inputs[i].WitnessUtxo = o
-			}
-			var buf bytes.Buffer
-			if err := p.Serialize(&buf); err != nil {
-				t.Fatal(err)
-			}
-			file := filepath.Join(e.dir, c.name+".psbt")
-			if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			file := writePSBT(t, filepath.Join(e.dir, c.name+".psbt"), prev, wire.NewTxOut(80_000, payee), wire.NewTxOut(24_000, script))
 
 			r = e.cmd(e.parties["ben"].home, "wallet", "sign", w.ID, "--psbt", file, "--network", "regtest", "--output", "json")
 			if r.code != 0 {
@@ -120,6 +99,35 @@ func TestSignBitcoinPSBTs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writePSBT writes to path an unsigned PSBT spending made-up coins with
+// outputs prev (the script engine needs only those) to outs.
+func writePSBT(t *testing.T, path string, prev []*wire.TxOut, outs ...*wire.TxOut) string {
+	t.Helper()
+	tx := wire.NewMsgTx(2)
+	for i := range prev {
+		h := chainhash.DoubleHashH([]byte(path + string(rune('a'+i))))
+		tx.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&h, uint32(i)), nil, nil))
+	}
+	for _, o := range outs {
+		tx.AddTxOut(o)
+	}
+	p, err := psbt.NewFromUnsignedTx(tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range prev {
+		p.Inputs[i].WitnessUtxo = o
+	}
+	var buf bytes.Buffer
+	if err := p.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // walletScript is the wallet's output script, built here with btcd from the
@@ -201,28 +209,8 @@ func TestSignBitcoinPSBTRefusedBeforeAnyCeremony(t *testing.T) {
 
 	// Input 0 is someone else's coin, input 1 the wallet's.
 	prev := []*wire.TxOut{wire.NewTxOut(70_000, other), wire.NewTxOut(30_000, own)}
-	tx := wire.NewMsgTx(2)
-	for i := range prev {
-		h := chainhash.DoubleHashH([]byte("foreign" + string(rune('a'+i))))
-		tx.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&h, uint32(i)), nil, nil))
-	}
 	payee, _ := hex.DecodeString("0014" + strings.Repeat("cd", 20))
-	tx.AddTxOut(wire.NewTxOut(99_000, payee))
-	p, err := psbt.NewFromUnsignedTx(tx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, o := range prev {
-		p.Inputs[i].WitnessUtxo = o
-	}
-	var buf bytes.Buffer
-	if err := p.Serialize(&buf); err != nil {
-		t.Fatal(err)
-	}
-	foreign := filepath.Join(e.dir, "foreign.psbt")
-	if err := os.WriteFile(foreign, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	foreign := writePSBT(t, filepath.Join(e.dir, "foreign.psbt"), prev, wire.NewTxOut(99_000, payee))
 	notPSBT := filepath.Join(e.dir, "not.psbt")
 	if err := os.WriteFile(notPSBT, []byte("cHNidP8 this is not a psbt\n"), 0o600); err != nil {
 		t.Fatal(err)

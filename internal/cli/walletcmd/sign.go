@@ -185,21 +185,8 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 	req := &coord.Request{Kind: ceremony.KindSign, Scheme: ceremony.Scheme(w.Scheme), WalletID: w.ID, WalletName: w.Name,
 		Chain: w.Chain, Parties: w.Parties, Required: w.Required, Epoch: epoch, ConfigDigest: cd,
 		Digest: hex.EncodeToString(digest), Payload: payload, Index: index, Deadline: f.Now().Add(opts.Timeout), CreatedAt: f.Now().UTC()}
-	if opts.Signers != "" {
-		names := splitList(opts.Signers)
-		if len(names) != w.Required {
-			return cmdutil.FlagErrorf("--signers names %d parties; %s needs exactly %d", len(names), w.Name, w.Required)
-		}
-		signers, err := resolve(s.home, names)
-		if err != nil {
-			return err
-		}
-		for _, p := range signers {
-			if _, ok := identity.Find(w.Parties, p.Fingerprint()); !ok {
-				return cmdutil.FlagErrorf("%s is not a party of %s", p.Name, w.Name)
-			}
-			req.Signers = append(req.Signers, p.Fingerprint())
-		}
+	if req.Signers, err = signersOf(s.home, w, opts.Signers); err != nil {
+		return err
 	}
 	if !s.quiet {
 		switch {
@@ -262,6 +249,31 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 		pairs = append(pairs, [2]string{"raw_tx", out.RawTx}, [2]string{"tx_hash", out.TxHash})
 	}
 	return output.KeyValues(f.IO.Out, pairs)
+}
+
+// signersOf resolves --signers: exactly the wallet's required number of its
+// parties, as fingerprints; nil when the flag is empty (the first to
+// approve sign).
+func signersOf(h *home.Home, w *home.Wallet, list string) ([]string, error) {
+	if list == "" {
+		return nil, nil
+	}
+	names := splitList(list)
+	if len(names) != w.Required {
+		return nil, cmdutil.FlagErrorf("--signers names %d parties; %s needs exactly %d", len(names), w.Name, w.Required)
+	}
+	signers, err := resolve(h, names)
+	if err != nil {
+		return nil, err
+	}
+	var fps []string
+	for _, p := range signers {
+		if _, ok := identity.Find(w.Parties, p.Fingerprint()); !ok {
+			return nil, cmdutil.FlagErrorf("%s is not a party of %s", p.Name, w.Name)
+		}
+		fps = append(fps, p.Fingerprint())
+	}
+	return fps, nil
 }
 
 // readTx reads --tx: a JSON transaction from a file or stdin ("-").

@@ -15,7 +15,6 @@ import (
 	"github.com/paratro/paratro/internal/chain/bitcoin"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/coord"
-	"github.com/paratro/paratro/internal/identity"
 	"github.com/paratro/paratro/internal/output"
 )
 
@@ -81,22 +80,9 @@ func signPSBTRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, wall
 	if err != nil {
 		return err
 	}
-	var signerFPs []string
-	if opts.Signers != "" {
-		names := splitList(opts.Signers)
-		if len(names) != w.Required {
-			return cmdutil.FlagErrorf("--signers names %d parties; %s needs exactly %d", len(names), w.Name, w.Required)
-		}
-		signers, err := resolve(s.home, names)
-		if err != nil {
-			return err
-		}
-		for _, p := range signers {
-			if _, ok := identity.Find(w.Parties, p.Fingerprint()); !ok {
-				return cmdutil.FlagErrorf("%s is not a party of %s", p.Name, w.Name)
-			}
-			signerFPs = append(signerFPs, p.Fingerprint())
-		}
+	signerFPs, err := signersOf(s.home, w, opts.Signers)
+	if err != nil {
+		return err
 	}
 	if !s.quiet {
 		fmt.Fprintf(f.IO.ErrOut, "request  sign %d input(s) of: %s\n", len(plan), summary)
