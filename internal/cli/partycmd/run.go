@@ -154,7 +154,7 @@ func partyRun(ctx context.Context, opts *RunOptions, u ui) error {
 	}
 	p := &coord.Party{Home: opts.Home, Relay: opts.Relay, Decide: u.decide, Events: events, Audit: log}
 	err = u.run(ctx, p.Run)
-	if err == nil && ctx.Err() != nil || err == nil && fullScreen {
+	if err == nil && (ctx.Err() != nil || fullScreen) { // interrupted, or the holder quit the screen
 		fmt.Fprintln(opts.IO.ErrOut, "party stopped")
 		return nil
 	}
