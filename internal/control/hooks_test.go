@@ -82,7 +82,13 @@ func TestCLIWalletRejected(t *testing.T) {
 // initiate runs a ceremony from the CLI as operator name, with a TOTP code
 // when the operator has enrolled.
 func (r *rig) initiate(ctx context.Context, name string, req *coord.Request) (*coord.Report, error) {
-	c := r.clients[name]
+	// A client of its own, like a separate CLI process: the TOTP code is
+	// for the next state-changing call, which on the shared client could be
+	// one of the holder's running party (its registration) instead.
+	c, err := relay.NewClient(r.url, r.homes[name].ID, relay.ClientOptions{})
+	if err != nil {
+		return nil, err
+	}
 	if r.secrets[name] != "" {
 		c.SetOTP(r.otp(name))
 	}
