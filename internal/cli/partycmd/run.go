@@ -17,6 +17,7 @@ import (
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/coord"
 	"github.com/paratro/paratro/internal/home"
+	"github.com/paratro/paratro/internal/hygiene"
 	"github.com/paratro/paratro/internal/iostreams"
 	"github.com/paratro/paratro/internal/output"
 	"github.com/paratro/paratro/internal/policy"
@@ -31,6 +32,7 @@ type RunOptions struct {
 
 	PolicyFile string
 	NoTUI      bool
+	Hygiene    string // what hygiene.Harden did, for the start line
 
 	Home  *home.Home
 	Relay coord.Relay
@@ -98,6 +100,12 @@ one JSON object per line.`,
 			if err != nil {
 				return err
 			}
+			// No core dumps, memory locked where allowed: before any secret is loaded.
+			hy, err := hygiene.Harden()
+			if err != nil {
+				return err
+			}
+			opts.Hygiene = hy.String()
 			h, closeKR, err := cmdutil.OpenHome(cmd, f)
 			if err != nil {
 				return err
@@ -107,6 +115,7 @@ one JSON object per line.`,
 			var screen *tui
 			if pol == nil && !opts.NoTUI {
 				screen = newTUI(opts, f.IO.In, f.IO.ErrOut, f.IO.NoColor())
+				fmt.Fprintln(f.IO.ErrOut, "party: "+opts.Hygiene)
 			}
 			copts := relay.ClientOptions{CAFile: rl.CAFile}
 			if screen != nil {
@@ -175,7 +184,11 @@ func (l lineUI) decide(ctx context.Context, p *coord.Proposal) (coord.Decision, 
 func (l lineUI) event(coord.Event) {}
 
 func (l lineUI) run(ctx context.Context, party func(context.Context) error) error {
-	fmt.Fprintf(l.opts.IO.ErrOut, "party %s (%s) connecting to %s\n", l.opts.Home.ID.Name, l.opts.Home.ID.DisplayFingerprint(), l.opts.URL)
+	line := fmt.Sprintf("party %s (%s) connecting to %s", l.opts.Home.ID.Name, l.opts.Home.ID.DisplayFingerprint(), l.opts.URL)
+	if l.opts.Hygiene != "" {
+		line += "; " + l.opts.Hygiene
+	}
+	fmt.Fprintln(l.opts.IO.ErrOut, line)
 	return party(ctx)
 }
 
