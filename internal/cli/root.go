@@ -21,6 +21,7 @@ import (
 	"github.com/paratro/paratro/internal/cli/operatorcmd"
 	"github.com/paratro/paratro/internal/cli/partycmd"
 	relaycmd "github.com/paratro/paratro/internal/cli/relay"
+	"github.com/paratro/paratro/internal/cli/sharecmd"
 	"github.com/paratro/paratro/internal/cli/version"
 	"github.com/paratro/paratro/internal/cli/walletcmd"
 	"github.com/paratro/paratro/internal/output"
@@ -92,6 +93,7 @@ Start with "paratro demo": a wallet's whole life, on this machine.`,
 	add(root, groupAdmin, apikeycmd.NewCmdAPIKey(f))
 	add(root, groupAdmin, mfacmd.NewCmdMFA(f))
 	add(root, groupAdmin, auditcmd.NewCmdAudit(f))
+	add(root, groupAdmin, sharecmd.NewCmdShare(f))
 	add(root, noGroup, version.NewCmdVersion(f, nil))
 	add(root, noGroup, newHelpTopic("exit-codes", "Exit statuses and error messages", exitcode.Help))
 	// ---- end of the command tree ----
