@@ -76,6 +76,10 @@ is killed during a ceremony, the next "party run" tells the others at once
 that it gave up (a party cannot resume a ceremony), so they stop instead of
 waiting for the deadline.
 
+Before it opens the home, the party turns core dumps off (and, on Linux,
+makes itself undumpable) and locks its memory where the OS allows, so
+shares are not written to a core file or swap; its first line says which.
+
 Requests, decisions and outcomes are also appended to the home's
 hash-chained audit log (audit.log; see paratro audit). Events go to
 stderr, one line each; with --output json they go to stdout as
