@@ -111,9 +111,9 @@ func addressRun(opts *addressOptions) error {
 		return err
 	}
 	defer closeKR()
-	w, err := h.Wallet(opts.Wallet)
+	w, err := knownWallet(h, opts.Wallet)
 	if err != nil {
-		return cmdutil.WithHint(err, "paratro wallet list shows the wallets this home knows")
+		return err
 	}
 	out := addressJSON{Wallet: w.ID, Name: w.Name, Chain: w.Chain, Scheme: w.Scheme, PublicKey: w.PublicKey}
 	pub := hexOrEmpty(w.PublicKey)

@@ -73,9 +73,9 @@ holder's own share when it holds one). Nothing shown is secret.`,
 				return err
 			}
 			defer closeKR()
-			w, err := h.Wallet(args[0])
+			w, err := knownWallet(h, args[0])
 			if err != nil {
-				return cmdutil.WithHint(err, "paratro wallet list shows the wallets this home knows")
+				return err
 			}
 			epoch, _ := current(h, w)
 			w.Epoch = epoch
@@ -85,4 +85,14 @@ holder's own share when it holds one). Nothing shown is secret.`,
 			return output.KeyValues(f.IO.Out, walletPairs(w, ""))
 		},
 	}
+}
+
+// knownWallet is the record of a wallet this home knows, by ID or name;
+// the error says where to look.
+func knownWallet(h *home.Home, idOrName string) (*home.Wallet, error) {
+	w, err := h.Wallet(idOrName)
+	if err != nil {
+		return nil, cmdutil.WithHint(err, "paratro wallet list shows the wallets this home knows")
+	}
+	return w, nil
 }

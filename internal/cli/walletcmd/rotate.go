@@ -63,9 +63,9 @@ func rotateRun(cmd *cobra.Command, f *cmdutil.Factory, walletArg string, timeout
 		return err
 	}
 	defer s.close()
-	w, err := s.home.Wallet(walletArg)
+	w, err := knownWallet(s.home, walletArg)
 	if err != nil {
-		return cmdutil.WithHint(err, "paratro wallet list shows the wallets this home knows")
+		return err
 	}
 	if s.otp, err = cmdutil.ReadOTP(cmd, f, s.home.ID.Name); err != nil {
 		return err

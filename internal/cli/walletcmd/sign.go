@@ -158,9 +158,9 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 		return err
 	}
 	defer s.close()
-	w, err := s.home.Wallet(walletArg)
+	w, err := knownWallet(s.home, walletArg)
 	if err != nil {
-		return cmdutil.WithHint(err, "paratro wallet list shows the wallets this home knows")
+		return err
 	}
 	if payload != nil && (w.Chain != "ethereum" || w.Scheme != string(ceremony.SchemeECDSA)) {
 		return cmdutil.FlagErrorf("--tx and --message sign for Ethereum; %s is a %s wallet: use --digest", w.Name, w.Chain)

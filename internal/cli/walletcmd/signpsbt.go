@@ -57,9 +57,9 @@ func signPSBTRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, wall
 		return err
 	}
 	defer s.close()
-	w, err := s.home.Wallet(walletArg)
+	w, err := knownWallet(s.home, walletArg)
 	if err != nil {
-		return cmdutil.WithHint(err, "paratro wallet list shows the wallets this home knows")
+		return err
 	}
 	if w.Chain != "bitcoin" {
 		return cmdutil.FlagErrorf("--psbt signs for Bitcoin; %s is a %s wallet", w.Name, w.Chain)
