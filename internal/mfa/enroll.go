@@ -76,9 +76,14 @@ func (e Enrollment) URI() string { return e.uri }
 // QR draws the URI as a QR code with Unicode half blocks (no escape
 // sequences; a full block is a light module, so it suits dark terminals).
 // It returns the first write error.
-func (e Enrollment) QR(w io.Writer) error {
+func (e Enrollment) QR(w io.Writer) error { return DrawQR(w, e.uri) }
+
+// DrawQR draws uri as a QR code in Unicode half blocks (no escape
+// sequences, so it survives a plain terminal, a log and a golden file). It
+// returns the first write error.
+func DrawQR(w io.Writer, uri string) error {
 	ew := &errWriter{w: w}
-	qrterminal.GenerateWithConfig(e.uri, qrterminal.Config{
+	qrterminal.GenerateWithConfig(uri, qrterminal.Config{
 		Level:          qrterminal.L,
 		Writer:         ew,
 		HalfBlocks:     true,

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
-	"github.com/mdp/qrterminal/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/iostreams"
+	"github.com/paratro/paratro/internal/mfa"
 	"github.com/paratro/paratro/internal/output"
 	"github.com/paratro/paratro/internal/relay"
 )
@@ -165,7 +164,9 @@ const confirmTries = 3
 func enrollOnTerminal(ctx context.Context, op *cmdutil.Operator, opts *enrollOptions, en *relay.Enrollment) error {
 	w := opts.IO.ErrOut
 	fmt.Fprintln(w, "Scan this QR code with your authenticator app:")
-	drawQR(w, en.URI)
+	if err := mfa.DrawQR(w, en.URI); err != nil {
+		return err
+	}
 	// The URI alone on its line, for copying; the next line starts in lower
 	// case, so that lines joined back together do not extend the secret.
 	fmt.Fprintf(w, "%s\nor type it in by hand:\n  account  %s\n  issuer   %s\n  secret   %s\n\n", en.URI, en.Account, en.Issuer, groupSecret(en.Secret))
@@ -211,20 +212,6 @@ func reason(err error) string {
 // pending says that the enrolment still waits for its first code.
 func pending(err error) error {
 	return cmdutil.WithHint(err, "the enrolment is still pending: paratro mfa confirm tries again with the next code (paratro mfa enroll starts over)")
-}
-
-// drawQR draws uri as a QR code in half blocks (no escape sequences).
-func drawQR(w io.Writer, uri string) {
-	qrterminal.GenerateWithConfig(uri, qrterminal.Config{
-		Level:          qrterminal.L,
-		Writer:         w,
-		HalfBlocks:     true,
-		BlackChar:      qrterminal.BLACK_BLACK,
-		WhiteChar:      qrterminal.WHITE_WHITE,
-		BlackWhiteChar: qrterminal.BLACK_WHITE,
-		WhiteBlackChar: qrterminal.WHITE_BLACK,
-		QuietZone:      1,
-	})
 }
 
 // groupSecret splits a base32 secret into groups of four, for typing.

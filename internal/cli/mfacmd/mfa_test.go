@@ -17,6 +17,7 @@ import (
 	"github.com/paratro/paratro/internal/cli/exitcode"
 	"github.com/paratro/paratro/internal/home"
 	"github.com/paratro/paratro/internal/iostreams"
+	"github.com/paratro/paratro/internal/mfa"
 	"github.com/paratro/paratro/internal/output"
 	"github.com/paratro/paratro/internal/relay"
 	"github.com/paratro/paratro/shares/sharestest"
@@ -232,7 +233,9 @@ func TestGroupSecret(t *testing.T) {
 		t.Errorf("groupSecret = %q", got)
 	}
 	var b bytes.Buffer
-	drawQR(&b, "otpauth://totp/x?secret=ABC")
+	if err := mfa.DrawQR(&b, "otpauth://totp/x?secret=ABC"); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(b.String(), "\x1b") || strings.Count(b.String(), "\n") < 10 {
 		t.Errorf("QR code uses escapes or is too small:\n%s", b.String())
 	}
