@@ -27,6 +27,15 @@
 // way. Every step replaces files atomically, so a crash leaves the store in
 // the state before the step or after it.
 //
+// # Destruction
+//
+// [Store.Destroy] erases one wallet's share for good: its files are
+// overwritten and removed, and the store's KEK is replaced by a new one
+// (a new keyring entry; every other share is re-sealed under it) before the
+// old entry is deleted. A copy of the erased files that survived on disk
+// then no longer opens. The steps are recorded in the store's kek-gen file
+// first, and [Open] finishes a destruction that a crash interrupted.
+//
 // # Secrets
 //
 // Callers own the shares they pass in and get back, and should call

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 const (
@@ -24,12 +25,14 @@ const (
 // Store keeps sealed shares in a directory:
 //
 //	<dir>/store-id                                   random ID naming the store's key in the keyring
+//	<dir>/kek-gen                                    which generation of that key is in use (after a Destroy)
 //	<dir>/lock                                       advisory lock between processes
 //	<dir>/shares/<wallet>/<hex(party)>/<epoch>.share sealed share of one epoch
 //	<dir>/shares/<wallet>/<hex(party)>/state         sealed manifest: active and pending epoch
 //
 // Its key-encryption key (KEK), 32 random bytes, lives in a Keyring under
-// "paratro-share-kek/<store-id>". The store fetches it for each operation and
+// "paratro-share-kek/<store-id>" (generation n > 1, after n-1 calls of
+// Destroy: "paratro-share-kek/<store-id>/<n>"). The store fetches it for each operation and
 // zeroes its copy afterwards. Directories are 0700 and files 0600 whatever
 // the umask; every file is replaced atomically, so a crash leaves either the
 // old state or the new one. A Store is safe for concurrent use, and other
@@ -38,6 +41,7 @@ type Store struct {
 	dir string
 	id  string
 	kr  Keyring
+	gen atomic.Uint64 // the KEK generation last read from kek-gen
 
 	mu    sync.RWMutex
 	crash func(point string) error // tests only: simulate a crash at point
@@ -66,6 +70,9 @@ func Open(dir string, kr Keyring) (*Store, error) {
 	}
 	defer unlock()
 	if s.id, err = s.loadOrCreateID(); err != nil {
+		return nil, fmt.Errorf("open share store %s: %w", abs, err)
+	}
+	if err := s.loadKEKState(); err != nil {
 		return nil, fmt.Errorf("open share store %s: %w", abs, err)
 	}
 	if err := s.ensureKEK(); err != nil {
@@ -133,7 +140,21 @@ func (s *Store) ensureKEK() error {
 	return nil
 }
 
-func (s *Store) kekName() string { return kekNamePrefix + s.id }
+func (s *Store) kekName() string { return s.kekNameOf(s.gen.Load()) }
+
+// loadKEKState reads which KEK generation is in use, finishing a rotation
+// (Destroy) that a crash interrupted. It needs the exclusive lock.
+func (s *Store) loadKEKState() error {
+	st, err := s.readKEKState()
+	if err == nil && st.unfinished() {
+		st, err = s.finishRotation(st)
+	}
+	if err != nil {
+		return fmt.Errorf("finish an interrupted share destruction: %w", err)
+	}
+	s.gen.Store(st.gen)
+	return nil
+}
 
 func (s *Store) kekMissing() error {
 	return errorf(ErrKEKMissing, "%s no longer holds the key for the share store %s (entry %s), so its shares cannot be opened",
@@ -160,22 +181,34 @@ func (s *Store) hasSealedFiles() (bool, error) {
 	return found, err
 }
 
-// withKEK runs fn with an AEAD under the store's KEK; the KEK's bytes are
-// zeroed before fn runs.
-func (s *Store) withKEK(fn func(cipher.AEAD) error) error {
-	kek, err := s.kr.Get(s.kekName())
+// withKEK runs fn with an AEAD under the store's KEK of generation gen.
+func (s *Store) withKEK(gen uint64, fn func(cipher.AEAD) error) error {
+	aead, err := s.aeadOf(gen)
+	if err != nil {
+		return err
+	}
+	return fn(aead)
+}
+
+// aeadOf returns AES-256-GCM under the KEK of generation gen; the KEK's
+// bytes are zeroed before it returns. A KEK the keyring lacks is
+// ErrKEKMissing.
+func (s *Store) aeadOf(gen uint64) (cipher.AEAD, error) {
+	name := s.kekNameOf(gen)
+	kek, err := s.kr.Get(name)
 	if errors.Is(err, ErrNotFound) {
-		return s.kekMissing()
+		return nil, errorf(ErrKEKMissing, "%s no longer holds the key for the share store %s (entry %s), so its shares cannot be opened",
+			s.kr.Describe(), s.dir, name)
 	}
 	if err != nil {
-		return fmt.Errorf("read key-encryption key: %w", err)
+		return nil, fmt.Errorf("read key-encryption key: %w", err)
 	}
 	aead, err := newAEAD(kek)
 	clear(kek)
 	if err != nil {
-		return s.badKEK()
+		return nil, errorf(ErrCorrupt, "%s entry %s is not a %d-byte key", s.kr.Describe(), name, kekLen)
 	}
-	return fn(aead)
+	return aead, nil
 }
 
 // view runs fn under a shared lock, update under an exclusive one.
@@ -191,11 +224,30 @@ func (s *Store) update(fn func(cipher.AEAD) error) error {
 	return s.locked(true, fn)
 }
 
+// locked runs fn under the store's file lock with the KEK generation in
+// use, which another process's Destroy may have changed. A destruction
+// that a crash interrupted is finished first, under an exclusive lock.
 func (s *Store) locked(exclusive bool, fn func(cipher.AEAD) error) error {
 	unlock, err := lockStore(s.dir, exclusive)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	return s.withKEK(fn)
+	defer func() { unlock() }()
+	st, err := s.readKEKState()
+	if err == nil && st.unfinished() && !exclusive {
+		unlock()
+		if unlock, err = lockStore(s.dir, true); err != nil {
+			unlock = func() {}
+			return err
+		}
+		st, err = s.readKEKState()
+	}
+	if err == nil && st.unfinished() {
+		st, err = s.finishRotation(st)
+	}
+	if err != nil {
+		return err
+	}
+	s.gen.Store(st.gen)
+	return s.withKEK(st.gen, fn)
 }
