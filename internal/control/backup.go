@@ -135,6 +135,9 @@ func (p *Plane) cancelBackup(w http.ResponseWriter, r *http.Request, pr *relay.P
 		switch bex.Status {
 		case BackupCancelled:
 			return relay.Errorf(http.StatusConflict, "already_cancelled", "backup export %s was cancelled already, by %s", bex.ID, bex.CancelledBy)
+		case BackupExported:
+			return relay.Errorf(http.StatusConflict, "already_exported",
+				"backup export %s was written to a file already: if this was unexpected, rotate the wallet's keys", bex.ID)
 		case BackupReady:
 			return relay.Errorf(http.StatusConflict, "already_released",
 				"backup export %s was released at %s: cancelling no longer stops it; if this was unexpected, rotate the wallet's keys", bex.ID, bex.AvailableAt.Format("2006-01-02T15:04:05Z"))
@@ -156,6 +159,46 @@ func (p *Plane) cancelBackup(w http.ResponseWriter, r *http.Request, pr *relay.P
 	}
 	p.audit(audit.Entry{Event: audit.EventBackupCancelled, Actor: pr.Label(), Wallet: bex.Wallet, Parties: labels([]Party{bex.Party}),
 		Outcome: "cancelled", Detail: bex.ID + " requested by " + bex.RequestedBy})
+	relay.WriteJSON(w, http.StatusOK, bex)
+	return nil
+}
+
+// BackupExported is the status of a released export once its requester
+// wrote the file (POST /v1/backup-exports/{id}/complete): it is used up.
+const BackupExported = "exported"
+
+// completeBackup is POST /v1/backup-exports/{id}/complete (its requester
+// only): the released export was written to a file, so it is used up
+// (ready → exported) and another file needs another request and delay.
+func (p *Plane) completeBackup(w http.ResponseWriter, r *http.Request, pr *relay.Principal) error {
+	p.releaseDue()
+	var bex BackupExport
+	err := p.st.Update(func(tx *bolt.Tx) error {
+		if err := get(tx, bucketBackups, r.PathValue("id"), &bex); err != nil {
+			return err
+		}
+		if bex.RequesterFingerprint != pr.Member.Fingerprint {
+			return relay.Errorf(http.StatusForbidden, "forbidden", "backup export %s was requested by %s: only they may complete it", bex.ID, bex.RequestedBy)
+		}
+		if bex.Status != BackupReady {
+			return relay.Errorf(http.StatusConflict, "not_ready", "backup export %s is %s, not ready: only a released export can be completed, once", bex.ID, bex.Status)
+		}
+		var wal Wallet
+		if err := get(tx, bucketWallets, bex.Wallet, &wal); err == nil && wal.Status == StatusDestroyed {
+			return destroyedError(&wal)
+		}
+		now := p.now()
+		bex.Status, bex.ExportedAt = BackupExported, &now
+		return put(tx, bucketBackups, bex.ID, &bex)
+	})
+	if err != nil {
+		if !errors.Is(err, errNotFound) {
+			p.refused(pr, audit.EventBackupExported, bex.Wallet, err)
+		}
+		return backupError(r.PathValue("id"), err)
+	}
+	p.audit(audit.Entry{Event: audit.EventBackupExported, Actor: pr.Label(), Wallet: bex.Wallet, Parties: labels([]Party{bex.Party}),
+		Outcome: "ok", Detail: bex.ID + " written to a file"})
 	relay.WriteJSON(w, http.StatusOK, bex)
 	return nil
 }

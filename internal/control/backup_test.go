@@ -75,3 +75,43 @@ func TestBackupExportDelayAndCancel(t *testing.T) {
 		t.Fatalf("audit: %v", events)
 	}
 }
+
+// A released export is completed once, by its requester, after the file
+// is written: it is then used up, and can be neither completed again nor
+// cancelled.
+func TestBackupExportCompletesOnceByItsRequester(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOptions{plane: Options{BackupDelay: time.Hour}})
+	if _, err := r.clients["ana"].AddOperator(t.Context(), "vault", relay.RoleOwner); err != nil {
+		t.Fatal(err)
+	}
+	id := str(r.create(frost("safe")), "id")
+	bid := str(r.call("POST", "/v1/wallets/"+id+"/backup-exports", "ana", "", "Paratro-OTP", r.otp("ana")).ok(t, http.StatusAccepted), "id")
+	complete := "/v1/backup-exports/" + bid + "/complete"
+
+	r.call("POST", complete, "ana", "").refused(t, http.StatusConflict, "not_ready", "pending")
+	r.clock.advance(time.Hour)
+	r.call("POST", complete, "vault", "").refused(t, http.StatusForbidden, "forbidden", "only they may complete it")
+	done := r.call("POST", complete, "ana", "").ok(t, http.StatusOK)
+	if str(done, "status") != BackupExported || str(done, "exported_at") == "" {
+		t.Fatalf("completed: %v", done)
+	}
+	r.call("POST", complete, "ana", "").refused(t, http.StatusConflict, "not_ready", "exported")
+	r.call("DELETE", "/v1/backup-exports/"+bid, "vault", "").refused(t, http.StatusConflict, "already_exported", "rotate the wallet's keys")
+	r.call("POST", "/v1/backup-exports/bex_nope/complete", "ana", "").refused(t, http.StatusNotFound, "not_found")
+	if got := r.call("GET", "/v1/backup-exports/"+bid, "vault", "").ok(t, http.StatusOK); str(got, "status") != BackupExported {
+		t.Fatalf("after completing: %v", got)
+	}
+	var ok, refused int
+	for _, e := range r.auditEvents(audit.EventBackupExported) {
+		switch e.Outcome {
+		case "ok":
+			ok++
+		case "refused":
+			refused++
+		}
+	}
+	if ok != 1 || refused != 3 {
+		t.Fatalf("audit: %d ok, %d refused; want 1 and 3", ok, refused)
+	}
+}

@@ -167,6 +167,7 @@ func (p *Plane) routes() {
 	h("GET /v1/backup-exports", relay.RoleOwner, p.listBackups)
 	h("GET /v1/backup-exports/{id}", relay.RoleOwner, p.getBackup)
 	h("DELETE /v1/backup-exports/{id}", relay.RoleOwner, p.cancelBackup)
+	h("POST /v1/backup-exports/{id}/complete", relay.RoleOwner, p.completeBackup)
 	h("GET /v1/actions/{id}", relay.RoleViewer, p.getAction)
 	h("POST /v1/actions/{id}/confirm", relay.RoleViewer, p.confirmAction)
 	h("GET /v1/notifications", relay.RoleViewer, p.notifications)

@@ -155,13 +155,15 @@ type BackupExport struct {
 	ID          string     `json:"id"`
 	Wallet      string     `json:"wallet"`
 	Party       Party      `json:"party"`
-	Status      string     `json:"status"` // pending, ready, cancelled
+	Status      string     `json:"status"` // pending, ready, cancelled, exported
 	RequestedBy string     `json:"requested_by"`
 	CreatedAt   time.Time  `json:"created_at"`
 	AvailableAt time.Time  `json:"available_at"`
 	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
 	CancelledBy string     `json:"cancelled_by,omitempty"`
 	ReleasedAt  *time.Time `json:"released_at,omitempty"`
+	// ExportedAt is when the requester wrote the file (status exported).
+	ExportedAt *time.Time `json:"exported_at,omitempty"`
 	// RequesterFingerprint is the requesting owner's, who is told when the
 	// export is released or cancelled.
 	RequesterFingerprint string `json:"requester_fingerprint"`
