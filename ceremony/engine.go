@@ -112,6 +112,14 @@ type session struct {
 	// confirmed is set once this party sends its confirmation.
 	confirmed bool
 
+	// The test signature of keygen and refresh (testsign.go): its session
+	// ID, its messages that arrived before it started, the test session
+	// while it runs, and, in the test session, the outer one.
+	testSID   []byte
+	testEarly []*Message
+	test      *session
+	parent    *session
+
 	sendMu   sync.Mutex // guards sendOpen and closing sendq
 	sendq    chan *Message
 	sendOpen bool
@@ -148,13 +156,17 @@ func queueSize(p *plan) int { return 4*len(p.members)*p.final + 16 }
 
 func newSession(d *Descriptor, cfg Config, p *plan) *session {
 	others := slices.DeleteFunc(slices.Clone(p.members), func(id party.ID) bool { return id == cfg.Self })
-	return &session{
+	s := &session{
 		d: d, cfg: cfg, plan: p, sid: d.SessionID(), others: others, began: time.Now(),
 		round: 1, sent: map[int]kinds{}, got: map[int]map[party.ID]kinds{},
 		seen: map[slotKey][32]byte{}, confirm: map[party.ID][]byte{},
 		sendq:    make(chan *Message, queueSize(p)),
 		sendOpen: true, sendDone: make(chan struct{}), sendErr: make(chan error, 1),
 	}
+	if d.Kind == KindKeygen || d.Kind == KindRefresh {
+		s.testSID = TestSessionID(s.sid)
+	}
+	return s
 }
 
 func (s *session) run(ctx context.Context) (*Result, error) {
@@ -171,7 +183,10 @@ func (s *session) run(ctx context.Context) (*Result, error) {
 		err = s.flush(ctx)
 	}
 	if err == nil && (s.d.Kind == KindKeygen || s.d.Kind == KindRefresh) {
-		err = s.confirmLoop(ctx, inbox, res)
+		err = s.testSign(ctx, inbox, res)
+		if err == nil {
+			err = s.confirmLoop(ctx, inbox, res)
+		}
 	}
 	if err != nil {
 		return nil, s.fail(err)

@@ -356,9 +356,21 @@ func TestProgressReportsRoundsAndWhoIsAwaited(t *testing.T) {
 		t.Fatalf("events %+v do not run from computing to done", events)
 	}
 	seen := map[ceremony.Phase]bool{}
-	last := 0
+	last, testing := 0, false
 	for _, e := range events {
 		seen[e.Phase] = true
+		switch {
+		case e.Phase == ceremony.PhaseTesting && !testing:
+			// The test signature with the new shares: a protocol of its
+			// own, counted from its round 1, after the keygen and before
+			// the confirmations.
+			if seen[ceremony.PhaseConfirming] {
+				t.Fatalf("test signature after the confirmations: %+v", events)
+			}
+			testing, last = true, 0
+		case e.Phase != ceremony.PhaseTesting && testing && e.Phase != ceremony.PhaseConfirming && e.Phase != ceremony.PhaseDone:
+			t.Fatalf("event %+v after the test signature", e)
+		}
 		if e.Rounds != 3 || e.Round < last || e.Round > 3 {
 			t.Fatalf("event %+v: rounds must climb within 1..3", e)
 		}
@@ -372,7 +384,7 @@ func TestProgressReportsRoundsAndWhoIsAwaited(t *testing.T) {
 			t.Fatalf("waiting event names nobody: %+v", e)
 		}
 	}
-	if !seen[ceremony.PhaseWaiting] || !seen[ceremony.PhaseConfirming] {
+	if !seen[ceremony.PhaseWaiting] || !seen[ceremony.PhaseTesting] || !seen[ceremony.PhaseConfirming] {
 		t.Fatalf("phases seen: %v", seen)
 	}
 }

@@ -151,6 +151,9 @@ func (s *session) handleInbound(in inbound) error {
 		return s.transportError(in.err)
 	}
 	m := in.msg
+	if m != nil && s.routeOther(m) {
+		return s.handleOther(in)
+	}
 	if m == nil || !bytes.Equal(m.SessionID, s.sid) || !slices.Contains(s.others, m.From) {
 		return nil
 	}

@@ -14,6 +14,7 @@ type Phase string
 const (
 	PhaseComputing  Phase = "computing"  // this party computes its first round (CMP keygen: Paillier primes, seconds)
 	PhaseWaiting    Phase = "waiting"    // exchanging protocol messages
+	PhaseTesting    Phase = "testing"    // signing a test message with the new shares (keygen, refresh)
 	PhaseConfirming Phase = "confirming" // waiting for every party's confirmation (keygen, refresh)
 	PhaseDone       Phase = "done"
 )

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/failpoint"
 	"github.com/paratro/paratro/shares"
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
 )
@@ -90,9 +91,15 @@ func (h *Holder) Describe(kind ceremony.Kind, walletID string, parties []party.I
 }
 
 // Run runs this holder's side of ceremony d over tr. Keygen and refresh
-// store the new share as pending before confirming it, make it active once
-// every party confirmed, and discard it otherwise, so the previous share
-// stays in use.
+// first make a test signature with the new shares (ceremony.TestSignatureDigest),
+// then store the new share as pending before confirming it, make it active
+// once every party confirmed, and discard it otherwise, so the previous
+// share stays in use.
+//
+// The kill -9 tests stop a party at each step with PARATRO_FAILPOINT
+// (package failpoint): "<kind>:before-test", "<kind>:after-test" (stored
+// pending, not confirmed) and "<kind>:before-commit" (every confirmation
+// in, not yet active), kind being keygen or refresh.
 func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Transport, progress func(ceremony.Event)) (*ceremony.Result, error) {
 	cfg := ceremony.Config{Self: h.ID, Transport: tr, Progress: progress}
 	epoch := uint64(1)
@@ -106,6 +113,21 @@ func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Tr
 		}
 		cfg.Share, epoch = sh, m.Epoch+1
 	}
+	if progress != nil || d.Kind == ceremony.KindKeygen || d.Kind == ceremony.KindRefresh {
+		testing := false
+		cfg.Progress = func(ev ceremony.Event) {
+			if ev.Phase == ceremony.PhaseTesting && !testing {
+				testing = true
+				failpoint.Hit(string(d.Kind) + ":before-test")
+			}
+			if progress != nil {
+				progress(ev)
+			}
+		}
+	}
+	// The new share is stored only once the test signature with the new
+	// shares verified (the engine runs it before BeforeConfirm), and
+	// confirmed to the others only once stored.
 	pending := false
 	cfg.BeforeConfirm = func(r *ceremony.Result) error {
 		st, err := h.stored(d.WalletID, epoch, r.Share)
@@ -117,10 +139,14 @@ func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Tr
 			return err
 		}
 		pending = true
+		failpoint.Hit(string(d.Kind) + ":after-test")
 		return nil
 	}
 	res, err := ceremony.Run(ctx, d, cfg)
 	if pending {
+		if err == nil {
+			failpoint.Hit(string(d.Kind) + ":before-commit")
+		}
 		err = h.settle(d.WalletID, epoch, err)
 	}
 	if err != nil {

@@ -124,6 +124,8 @@ func (r *Reporter) line() string {
 		switch ev.Phase {
 		case ceremony.PhaseComputing:
 			fmt.Fprintf(&b, "  round %d/%d computing", ev.Round, ev.Rounds)
+		case ceremony.PhaseTesting:
+			fmt.Fprintf(&b, "  test signature %d/%d", ev.Round, ev.Rounds)
 		case ceremony.PhaseConfirming:
 			b.WriteString("  confirming")
 		default:

@@ -62,9 +62,14 @@ type slot struct {
 	evidence Evidence // for envelopes: the header fields, filled in on equivocation
 }
 
-// envelopeSlot is the slot of an envelope: (type, round, from, to).
+// envelopeSlot is the slot of an envelope: (session, type, round, from,
+// to). The session tells apart the protocols one ceremony runs: a keygen
+// or refresh and the test signature its parties make with the new shares
+// (ceremony.TestSessionID) have rounds of the same numbers.
 func envelopeSlot(h envelope.Header) slot {
 	k := append([]byte{'e', h.Type}, binary.BigEndian.AppendUint64(nil, uint64(int64(h.Round)))...)
+	k = binary.BigEndian.AppendUint32(k, uint32(len(h.SessionID)))
+	k = append(k, h.SessionID...)
 	k = append(append(append(k, h.From...), 0), h.To...)
 	return slot{key: k, envelope: true, evidence: Evidence{Ceremony: h.Ceremony, From: h.From, To: h.To, Type: h.Type, Round: h.Round}}
 }
