@@ -151,9 +151,9 @@ func selfID(p *Party) party.ID { return party.ID(p.Home.ID.Fingerprint()) }
 // settlePending decides the fate of new shares kept pending, once their
 // ceremony's deadline has passed and no more confirmations can come: the
 // relay's mailbox then holds every confirmation that was ever sent, each
-// signed by its sender. If every other participant confirmed this party's
-// new share, some of them may have switched to it, so it becomes active;
-// otherwise none could have, and it is discarded (SECURITY.md B9).
+// signed by its sender. If every participant, this one included, confirmed
+// the new share, some of them may have switched to it, so it becomes
+// active; otherwise none could have, and it is discarded (SECURITY.md B9).
 func (p *Party) settlePending(ctx context.Context) {
 	if !p.settle.TryLock() {
 		return
@@ -198,6 +198,7 @@ func (p *Party) settleOne(ctx context.Context, j *journalEntry) error {
 	}
 	lookup := func(fp string) (identity.Public, bool) { m, ok := members[fp]; return m, ok }
 	var after uint64
+	selfConfirmed := false
 	for {
 		msgs, err := p.Relay.Messages(ctx, j.CeremonyID, after, 0)
 		if err != nil {
@@ -208,7 +209,16 @@ func (p *Party) settleOne(ctx context.Context, j *journalEntry) error {
 		}
 		for _, m := range msgs {
 			after = max(after, m.Seq)
-			if m.Kind != kindEnvelope || m.From == me {
+			if m.Kind != kindEnvelope {
+				continue
+			}
+			if m.From == me {
+				// This party's own confirmation is sealed to the others
+				// only; its signed header says it was sent.
+				h, err := envelope.Inspect(m.Data, lookup)
+				if err == nil && h.Type == uint8(ceremony.TypeConfirm) && h.From == me && bytes.Equal(h.SessionID, d.SessionID()) {
+					selfConfirmed = true
+				}
 				continue
 			}
 			h, pt, err := envelope.Open(p.Home.ID, m.Data, lookup)
@@ -220,7 +230,11 @@ func (p *Party) settleOne(ctx context.Context, j *journalEntry) error {
 			}
 		}
 	}
-	all := true
+	// A party that stored its new share but died before sending its own
+	// confirmation (PARATRO_FAILPOINT refresh:after-test) was never
+	// confirmed to anyone: nobody can hold every confirmation, so nobody
+	// switched, whatever the others sent.
+	all := selfConfirmed
 	for fp := range members {
 		if fp != me && !got[fp] {
 			all = false
