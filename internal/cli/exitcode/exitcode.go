@@ -8,6 +8,7 @@ import (
 	"errors"
 
 	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/backup"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/coord"
 	"github.com/paratro/paratro/internal/relay"
@@ -33,6 +34,9 @@ const (
 	// is not admitted, the relay has no owner yet, or its API key is
 	// invalid or revoked.
 	AccessRefused = 6
+	// StaleBackup: a share backup is of an older epoch than the wallet's
+	// (a rotation made it useless), or its wallet was destroyed.
+	StaleBackup = 7
 	// TimedOut: a ceremony did not finish before its deadline.
 	TimedOut = 124
 	// Interrupted: the run was interrupted (SIGINT or SIGTERM).
@@ -70,6 +74,8 @@ func For(err error) int {
 		return MFAFailed
 	case errors.As(err, &api) && relayCodes[api.Code] != 0:
 		return relayCodes[api.Code]
+	case errors.Is(err, backup.ErrStale):
+		return StaleBackup
 	case errors.Is(err, ceremony.ErrTimeout):
 		return TimedOut
 	case errors.Is(err, ceremony.ErrInvalid):
@@ -98,6 +104,9 @@ failures apart without reading stderr:
   6    access refused by the relay: the operator's role does not allow it,
        the identity is not admitted, the relay has no owner yet, or the
        API key is invalid or revoked
+  7    a share backup is stale: it holds an older epoch than the wallet's
+       (keys were rotated since it was exported) or the wallet was
+       destroyed; export a new one (share backup verify, share restore)
   124  a ceremony timed out (the message names the parties it waited for)
   130  interrupted by SIGINT or SIGTERM
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/internal/backup"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/relay"
 )
@@ -46,6 +47,7 @@ func TestForMapsErrorsToStatuses(t *testing.T) {
 		{"a relay without owner exits 6", api("no_owner"), AccessRefused},
 		{"an invalid API key exits 6", api("invalid_api_key"), AccessRefused},
 		{"a revoked API key exits 6", api("api_key_revoked"), AccessRefused},
+		{"a stale share backup exits 7", fmt.Errorf("share restore: %w: epoch 1, the wallet is at 2", backup.ErrStale), StaleBackup},
 		{"other relay refusals exit 1", api("last_owner"), Failure},
 		{"a relay refusal without a code exits 1", &relay.APIError{Status: 502, Message: "bad gateway"}, Failure},
 	}
@@ -61,7 +63,7 @@ func TestForMapsErrorsToStatuses(t *testing.T) {
 func api(code string) error { return &relay.APIError{Status: 403, Code: code, Message: "refused"} }
 
 func TestHelpListsEveryCode(t *testing.T) {
-	for _, code := range []int{OK, Failure, Usage, Rejected, MFARequired, MFAFailed, AccessRefused, TimedOut, Interrupted} {
+	for _, code := range []int{OK, Failure, Usage, Rejected, MFARequired, MFAFailed, AccessRefused, StaleBackup, TimedOut, Interrupted} {
 		if !strings.Contains(Help, fmt.Sprintf("\n  %-4d ", code)) {
 			t.Errorf("Help does not list exit status %d", code)
 		}

@@ -41,15 +41,20 @@ A share is "active" when it is the one used for signing. A rotation
 is committed or discarded. "rotated" is the time the wallet record last
 moved to a new epoch, shown for active shares past epoch 1.
 
-Backups and presignatures are not built yet: "last backup test" is always
-"never" and "presignatures left" is "-" (null in JSON).
+"last backup test" is when paratro share backup verify last tested a
+backup of the wallet from this home ("never" if it has not), with
+"(epoch N, stale)" when that backup is of an older epoch than the share;
+"last export" is when share backup export last wrote one from this home.
+Presignatures are not built yet: "presignatures left" is "-" (null in
+JSON).
 
 Name, chain and times come from the wallet record; a share without one
 shows "-". The shares are opened with the keyring to read their metadata,
 and no secret is printed. With --output json the rows are an array of
 objects with the keys wallet_id, wallet_name, chain, scheme, epoch, state,
-created_at, rotated_at, last_backup_test and presignatures_left (times in
-RFC 3339 UTC, null when unknown); an empty home prints [].`,
+created_at, rotated_at, last_backup_test, last_backup_test_epoch,
+last_backup_export, last_backup_export_epoch and presignatures_left
+(times in RFC 3339 UTC, null when unknown); an empty home prints [].`,
 		Example: `  $ paratro share list
   $ paratro share list --output json | jq -r '.[] | "\(.wallet_name) \(.epoch) \(.state)"'`,
 		Args: cmdutil.NoArgs,
@@ -77,6 +82,12 @@ type shareJSON struct {
 	RotatedAt         *string `json:"rotated_at"`
 	LastBackupTest    *string `json:"last_backup_test"`
 	PresignaturesLeft *int    `json:"presignatures_left"`
+	// Added with share backups.
+	LastBackupTestEpoch   *uint64 `json:"last_backup_test_epoch"`
+	LastBackupExport      *string `json:"last_backup_export"`
+	LastBackupExportEpoch *uint64 `json:"last_backup_export_epoch"`
+
+	testStale bool // the last test found the backup stale
 }
 
 func listRun(opts *listOptions) error {
@@ -93,7 +104,11 @@ func listRun(opts *listOptions) error {
 	if err != nil {
 		return err
 	}
-	rows := shareRows(entries, wallets)
+	backups, err := h.BackupRecords()
+	if err != nil {
+		return err
+	}
+	rows := shareRows(entries, wallets, backups)
 	if opts.Format == output.FormatJSON {
 		return output.JSON(opts.IO.Out, rows)
 	}
@@ -102,12 +117,13 @@ func listRun(opts *listOptions) error {
 		return nil
 	}
 	return output.Table(opts.IO.Out, []string{"WALLET", "NAME", "CHAIN", "SCHEME", "EPOCH", "STATE",
-		"CREATED", "ROTATED", "LAST BACKUP TEST", "PRESIGNATURES LEFT"}, tableRows(rows))
+		"CREATED", "ROTATED", "LAST BACKUP TEST", "LAST EXPORT", "PRESIGNATURES LEFT"}, tableRows(rows))
 }
 
 // shareRows joins each stored share with its wallet's record, when this
-// home keeps one. It is never nil, so that JSON prints [] for none.
-func shareRows(entries []shares.Entry, wallets []*home.Wallet) []shareJSON {
+// home keeps one, and its backup record. It is never nil, so that JSON
+// prints [] for none.
+func shareRows(entries []shares.Entry, wallets []*home.Wallet, backups map[string]home.BackupRecord) []shareJSON {
 	byID := make(map[string]*home.Wallet, len(wallets))
 	for _, w := range wallets {
 		byID[w.ID] = w
@@ -119,6 +135,15 @@ func shareRows(entries []shares.Entry, wallets []*home.Wallet) []shareJSON {
 			r.WalletName, r.Chain, r.CreatedAt = nonEmpty(w.Name), nonEmpty(w.Chain), rfc3339(w.CreatedAt)
 			if e.State == shares.StateActive && e.Epoch > 1 {
 				r.RotatedAt = rfc3339(w.UpdatedAt)
+			}
+		}
+		if b, ok := backups[e.WalletID]; ok {
+			if b.LastTestAt != nil {
+				r.LastBackupTest, r.LastBackupTestEpoch = rfc3339(*b.LastTestAt), &b.LastTestEpoch
+				r.testStale = b.LastTestResult == "stale" || b.LastTestEpoch < e.Epoch
+			}
+			if b.LastExportAt != nil {
+				r.LastBackupExport, r.LastBackupExportEpoch = rfc3339(*b.LastExportAt), &b.LastExportEpoch
 			}
 		}
 		rows = append(rows, r)
@@ -133,9 +158,20 @@ func tableRows(rows []shareJSON) [][]string {
 	for _, r := range rows {
 		out = append(out, []string{r.WalletID, orDash(r.WalletName), orDash(r.Chain), r.Scheme,
 			strconv.FormatUint(r.Epoch, 10), r.State, when(r.CreatedAt), when(r.RotatedAt),
-			orDefault(r.LastBackupTest, "never"), presignatures(r.PresignaturesLeft)})
+			backupTest(r), orDefault(r.LastBackupExport, "never", when), presignatures(r.PresignaturesLeft)})
 	}
 	return out
+}
+
+// backupTest is the "last backup test" cell.
+func backupTest(r shareJSON) string {
+	if r.LastBackupTest == nil {
+		return "never"
+	}
+	if r.testStale {
+		return fmt.Sprintf("%s (epoch %d, stale)", when(r.LastBackupTest), *r.LastBackupTestEpoch)
+	}
+	return when(r.LastBackupTest)
 }
 
 func presignatures(n *int) string {
@@ -172,11 +208,15 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-func orDash(s *string) string { return orDefault(s, "-") }
+func orDash(s *string) string { return orDefault(s, "-", nil) }
 
-func orDefault(s *string, def string) string {
-	if s == nil {
+// orDefault is *s, formatted by format when not nil, or def for nil.
+func orDefault(s *string, def string, format func(*string) string) string {
+	switch {
+	case s == nil:
 		return def
+	case format != nil:
+		return format(s)
 	}
 	return *s
 }

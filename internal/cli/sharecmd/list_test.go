@@ -111,12 +111,12 @@ func TestShareListShowsOneRowPerShareWithPendingBesideActive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := `WALLET                 NAME      CHAIN      SCHEME    EPOCH   STATE     CREATED            ROTATED            LAST BACKUP TEST   PRESIGNATURES LEFT
-wal_aaaaaaaaaaaaaaaa   ops       ethereum   ecdsa     1       active    2026-03-02 08:15   -                  never              -
-wal_bbbbbbbbbbbbbbbb   taproot   bitcoin    schnorr   1       active    2026-03-02 08:15   -                  never              -
-wal_bbbbbbbbbbbbbbbb   taproot   bitcoin    schnorr   2       pending   2026-03-02 08:15   -                  never              -
-wal_cccccccccccccccc   cold      ethereum   ecdsa     2       active    2026-03-02 08:15   2026-06-09 17:40   never              -
-wal_dddddddddddddddd   -         -          ecdsa     1       active    -                  -                  never              -
+		want := `WALLET                 NAME      CHAIN      SCHEME    EPOCH   STATE     CREATED            ROTATED            LAST BACKUP TEST   LAST EXPORT   PRESIGNATURES LEFT
+wal_aaaaaaaaaaaaaaaa   ops       ethereum   ecdsa     1       active    2026-03-02 08:15   -                  never              never         -
+wal_bbbbbbbbbbbbbbbb   taproot   bitcoin    schnorr   1       active    2026-03-02 08:15   -                  never              never         -
+wal_bbbbbbbbbbbbbbbb   taproot   bitcoin    schnorr   2       pending   2026-03-02 08:15   -                  never              never         -
+wal_cccccccccccccccc   cold      ethereum   ecdsa     2       active    2026-03-02 08:15   2026-06-09 17:40   never              never         -
+wal_dddddddddddddddd   -         -          ecdsa     1       active    -                  -                  never              never         -
 `
 		if out != want || errOut != "" {
 			t.Fatalf("tty %v: got\n%s\nstderr %q, want\n%s", tty, out, errOut, want)
@@ -134,7 +134,7 @@ func TestShareListJSONHasStableKeysAndNoSecret(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	keys := "chain created_at epoch last_backup_test presignatures_left rotated_at scheme state wallet_id wallet_name"
+	keys := "chain created_at epoch last_backup_export last_backup_export_epoch last_backup_test last_backup_test_epoch presignatures_left rotated_at scheme state wallet_id wallet_name"
 	var got []string
 	for _, r := range rows {
 		var k []string

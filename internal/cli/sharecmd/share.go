@@ -1,6 +1,6 @@
 // Package sharecmd implements "paratro share": what this home knows about
-// the key shares it holds. It reads the share store's metadata only; no
-// command here prints secret bytes.
+// the key shares it holds (list), and their encrypted backups (backup
+// export, backup verify, restore). No command here prints secret bytes.
 package sharecmd
 
 import (
@@ -19,11 +19,15 @@ they belong to, their version (epoch) and whether a refresh left one
 pending.
 
 Shares are sealed with a key kept in the keyring; these commands read
-their public metadata and never print secret material.`,
+their public metadata and never print secret material. share backup
+export writes a share, encrypted, to a backup file; share backup verify
+tests one; share restore brings a party back from one.`,
 		Example: `  $ paratro share list
-  $ paratro share list --output json | jq -r '.[] | select(.state == "pending") | .wallet_id'`,
+  $ paratro share list --output json | jq -r '.[] | select(.state == "pending") | .wallet_id'
+  $ paratro share backup export ops --to /mnt/usb/ana-ops.age
+  $ paratro share restore /mnt/usb/ana-ops.age`,
 		Args: cmdutil.NoArgs,
 	}
-	cmd.AddCommand(newCmdList(f, nil))
+	cmd.AddCommand(newCmdList(f, nil), newCmdBackup(f), newCmdRestore(f, nil))
 	return cmd
 }
