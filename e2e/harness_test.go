@@ -521,6 +521,9 @@ type partyProc struct {
 	exit    chan struct{}
 	stopped bool
 	starts  int
+	// extraEnv is added to the environment of the next start only (a
+	// PARATRO_FAILPOINT for the kill -9 tests).
+	extraEnv []string
 
 	mu     sync.Mutex
 	events []event
@@ -538,7 +541,8 @@ func (p *partyProc) start() error {
 	p.mu.Unlock()
 	cmd := exec.Command(bin, "party", "run", "--no-tui", "--policy", filepath.Join(p.env.dir, "policy.yaml"),
 		"--output", "json", "--home", p.home)
-	cmd.Env, cmd.SysProcAttr = p.env.childEnv(), childAttr()
+	cmd.Env, cmd.SysProcAttr = append(p.env.childEnv(), p.extraEnv...), childAttr()
+	p.extraEnv = nil
 	cmd.Stderr = logf
 	cmd.Stdout = &lineWriter{copyTo: logf, line: func(s string) { p.add(s) }}
 	if err := cmd.Start(); err != nil {
