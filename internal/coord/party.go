@@ -55,7 +55,8 @@ type Event struct {
 	// What happened: "request", "approved", "rejected", "not-selected",
 	// "withdrawn" (by the initiator, before the start), "expired" (no
 	// answer before the deadline), "started", "progress", "done",
-	// "failed", "aborted-after-restart", "settled", "error".
+	// "failed", "aborted-after-restart", "settled", "erased" (a destroyed
+	// wallet's share), "error".
 	What     string
 	Detail   string
 	Progress ceremony.Event
@@ -73,6 +74,9 @@ type Party struct {
 	Events func(Event)
 	// Audit, if set, records requests, decisions and outcomes.
 	Audit *audit.Log
+	// WalletStatus asks the relay for a wallet's status; a destroy
+	// request is only acted on once it says "destroyed".
+	WalletStatus WalletStatusFunc
 
 	mu      sync.Mutex
 	running map[string]bool
@@ -207,6 +211,9 @@ func (p *Party) handle(ctx context.Context, id string) error {
 		return nil
 	}
 	p.emit(Event{Ceremony: id, Request: req, What: "approved"})
+	if req.Kind == KindDestroy {
+		return p.erase(ctx, id, req) // no start: each party erases on its own
+	}
 	start, err := p.awaitStart(ctx, id, req, reqHash)
 	if err != nil || start == nil {
 		return err
@@ -240,6 +247,9 @@ func (p *Party) walletKey(req *Request) ([]byte, error) {
 // party decoded itself, else the initiator's words, marked as such.
 // A request for a derived key says which child signs.
 func summaryOf(req *Request, in *Inspection) string {
+	if req.Kind == KindDestroy {
+		return destroySummary
+	}
 	if req.Kind != ceremony.KindSign {
 		return ""
 	}
@@ -339,6 +349,9 @@ func (p *Party) verifyRequest(ctx context.Context, raw []byte, id string) (*Requ
 
 // checkWallet compares a request with this party's share of the wallet.
 func (p *Party) checkWallet(ctx context.Context, req *Request) error {
+	if req.Kind == KindDestroy {
+		return nil // whether the wallet is destroyed is asked of the relay on approval; erasing is idempotent
+	}
 	if req.Kind == ceremony.KindKeygen {
 		st, err := p.Home.Store.Active(req.WalletID, p.Home.ID.Fingerprint())
 		switch {

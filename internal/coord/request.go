@@ -110,7 +110,7 @@ func (r *Request) member(fp string) (identity.Public, bool) {
 // Validate checks the request's shape (not whether to approve it).
 func (r *Request) Validate() error {
 	switch r.Kind {
-	case ceremony.KindKeygen, ceremony.KindSign, ceremony.KindRefresh:
+	case ceremony.KindKeygen, ceremony.KindSign, ceremony.KindRefresh, KindDestroy:
 	default:
 		return fmt.Errorf("unsupported ceremony kind %q", r.Kind)
 	}

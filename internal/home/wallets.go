@@ -117,3 +117,23 @@ func cutSuffix(s, suffix string) (string, bool) {
 	}
 	return s[:len(s)-len(suffix)], true
 }
+
+// RemoveWallet deletes w's record, if this home keeps one (after the
+// wallet was destroyed). A record that is not there is not an error.
+func (h *Home) RemoveWallet(id string) error {
+	if !walletIDRE.MatchString(id) {
+		return fmt.Errorf("invalid wallet ID %q", id)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	dir := filepath.Join(h.Dir, "wallets")
+	if err := os.Remove(filepath.Join(dir, id+".json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

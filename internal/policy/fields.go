@@ -139,13 +139,17 @@ func setAction(r *Rule, v *yaml.Node) (err error) {
 	return nil
 }
 
+// kindDestroy is coord.KindDestroy: the relay asking the parties of a
+// destroyed wallet to erase their shares (policy does not import coord).
+const kindDestroy = "destroy"
+
 func setKinds(r *Rule, v *yaml.Node) (err error) {
 	r.Kinds, err = eachItem(v, func(s string) (string, error) {
 		switch ceremony.Kind(s) {
-		case ceremony.KindKeygen, ceremony.KindSign, ceremony.KindRefresh:
+		case ceremony.KindKeygen, ceremony.KindSign, ceremony.KindRefresh, kindDestroy:
 			return s, nil
 		}
-		return "", fmt.Errorf("unknown kind %q; write keygen, sign or refresh", s)
+		return "", fmt.Errorf("unknown kind %q; write keygen, sign, refresh or destroy", s)
 	})
 	return err
 }

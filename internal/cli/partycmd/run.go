@@ -37,6 +37,9 @@ type RunOptions struct {
 	Home  *home.Home
 	Relay coord.Relay
 	URL   string
+	// WalletStatus asks the relay for a wallet's status, before a destroyed
+	// wallet's share is erased.
+	WalletStatus coord.WalletStatusFunc
 }
 
 // NewCmdRun returns "party run". runF replaces partyRun in tests.
@@ -129,7 +132,7 @@ one JSON object per line.`,
 			if err != nil {
 				return err
 			}
-			opts.Relay = client
+			opts.Relay, opts.WalletStatus = client, coord.RelayWalletStatus(client)
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -165,7 +168,7 @@ func partyRun(ctx context.Context, opts *RunOptions, u ui) error {
 		}
 		u.event(e)
 	}
-	p := &coord.Party{Home: opts.Home, Relay: opts.Relay, Decide: u.decide, Events: events, Audit: log}
+	p := &coord.Party{Home: opts.Home, Relay: opts.Relay, Decide: u.decide, Events: events, Audit: log, WalletStatus: opts.WalletStatus}
 	err = u.run(ctx, p.Run)
 	if err == nil && (ctx.Err() != nil || fullScreen) { // interrupted, or the holder quit the screen
 		fmt.Fprintln(opts.IO.ErrOut, "party stopped")
@@ -266,6 +269,9 @@ func Describe(p *coord.Proposal) string {
 	}
 	fmt.Fprintf(&b, "wallet     %s %s\n", r.WalletID, r.WalletName)
 	fmt.Fprintf(&b, "parties    %s (%d of %d must sign)\n", strings.Join(names, ", "), r.Required, len(r.Parties))
+	if r.Kind == coord.KindDestroy {
+		fmt.Fprintf(&b, "erasing    %s\n", p.Summary)
+	}
 	if r.Kind == ceremony.KindSign {
 		fmt.Fprintf(&b, "digest     0x%s\n", r.Digest)
 		if p.Summary != "" {
@@ -287,6 +293,8 @@ func what(r *coord.Request) string {
 		return fmt.Sprintf("rotate keys (refresh epoch %d)", r.Epoch)
 	case ceremony.KindSign:
 		return "sign"
+	case coord.KindDestroy:
+		return "erase this party's share: the wallet was destroyed"
 	}
 	return string(r.Kind)
 }

@@ -18,6 +18,9 @@ const (
 	KindKeygen  Kind = "keygen"
 	KindSign    Kind = "sign"
 	KindRefresh Kind = "refresh"
+	// KindDestroy asks the holder to erase its share of a wallet its
+	// owners destroyed on the relay.
+	KindDestroy Kind = "destroy"
 )
 
 // Identity names a holder or operator and the fingerprint of its key.
