@@ -19,6 +19,8 @@ type destroyAnswer struct {
 	Wallet    string   `json:"wallet"`
 	Approvals []string `json:"approvals"` // owners' names, in order
 	Needed    int      `json:"needed"`
+	// Erasure, once destroyed: the parties are asked to erase their shares.
+	Erasure *Erasure `json:"erasure,omitempty"`
 }
 
 // errDuplicate is an owner approving the same destruction twice.
@@ -28,8 +30,10 @@ var errDuplicate = errors.New("duplicate approval")
 // one owner's approval; the wallet is destroyed when DestroyApprovals
 // distinct owners approved within DestroyApprovalTTL. The same owner twice
 // is refused (409 duplicate_approval) and audited. A destroyed wallet
-// takes part in no more ceremonies and its pending backup exports are
-// cancelled; erasing the parties' shares is the parties' to do.
+// takes part in no more ceremonies, its pending backup exports are
+// cancelled and its released ones flagged for destruction in the audit
+// log, and the relay asks every party to erase its share (a "destroy"
+// request; see erase.go).
 func (p *Plane) destroy(w http.ResponseWriter, r *http.Request, pr *relay.Principal) error {
 	if err := relay.DecodeJSON(pr, &struct{}{}, true, "none"); err != nil {
 		return err
@@ -48,7 +52,7 @@ func (p *Plane) destroy(w http.ResponseWriter, r *http.Request, pr *relay.Princi
 	if err != nil {
 		return err
 	}
-	var cancelled []BackupExport
+	var cancelled, flagged []BackupExport
 	err = p.st.Update(func(tx *bolt.Tx) error {
 		var cur Wallet
 		if err := get(tx, bucketWallets, wal.ID, &cur); err != nil {
@@ -61,6 +65,9 @@ func (p *Plane) destroy(w http.ResponseWriter, r *http.Request, pr *relay.Princi
 		if wal.Status == StatusDestroyed {
 			var err error
 			if cancelled, err = p.cancelBackupsOf(tx, wal.ID); err != nil {
+				return err
+			}
+			if flagged, err = p.flagBackups(tx, wal.ID); err != nil {
 				return err
 			}
 		}
@@ -76,13 +83,20 @@ func (p *Plane) destroy(w http.ResponseWriter, r *http.Request, pr *relay.Princi
 		return walletError(wal.ID, err)
 	}
 	p.auditDestroy(pr, wal, cancelled)
+	if wal.Status == StatusDestroyed {
+		p.auditFlagged(pr, wal.ID, flagged)
+		p.startErasure(r.Context(), pr, wal)
+		if cur, err := p.wallet(wal.ID); err == nil {
+			wal = cur
+		}
+	}
 	ans := destroyAnswer{Status: "destroy_pending", Wallet: wal.ID, Needed: wal.Destroy.Needed}
 	for _, a := range wal.Destroy.Approvals {
 		ans.Approvals = append(ans.Approvals, a.Name)
 	}
 	status := http.StatusAccepted
 	if wal.Status == StatusDestroyed {
-		ans.Status, status = StatusDestroyed, http.StatusOK
+		ans.Status, ans.Erasure, status = StatusDestroyed, wal.Erasure, http.StatusOK
 	}
 	relay.WriteJSON(w, status, ans)
 	return nil
@@ -133,7 +147,7 @@ func (p *Plane) auditDestroy(pr *relay.Principal, w *Wallet, cancelled []BackupE
 		owners = append(owners, a.Name+" ("+a.Fingerprint+")")
 	}
 	p.audit(audit.Entry{Event: audit.EventDestroyed, Actor: pr.Label(), Wallet: w.ID, Parties: owners, Outcome: "ok",
-		Detail: "approved by " + strings.Join(owners, ", ") + "; the parties' shares are to be erased by the parties"})
+		Detail: "approved by " + strings.Join(owners, ", ") + "; the parties are asked to erase their shares"})
 	for _, b := range cancelled {
 		p.audit(audit.Entry{Event: audit.EventBackupCancelled, Actor: pr.Label(), Wallet: w.ID, Outcome: "cancelled",
 			Detail: b.ID + ": the wallet was destroyed"})

@@ -233,7 +233,7 @@ func (r *rig) startParties(decide map[string]coord.Decider) {
 		if d == nil {
 			d = approveAll
 		}
-		p := &coord.Party{Home: r.homes[n], Relay: r.clients[n], Decide: d}
+		p := &coord.Party{Home: r.homes[n], Relay: r.clients[n], Decide: d, WalletStatus: coord.RelayWalletStatus(r.clients[n])}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

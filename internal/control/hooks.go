@@ -22,7 +22,9 @@ var _ relay.Hooks = (*Plane)(nil)
 
 // AuthorizeCeremony refuses, with 409, signing or rotating a destroyed
 // wallet, a refresh while the wallet rotates already, and a keygen from
-// the CLI that reuses a known wallet id. The relay's own ceremonies were
+// the CLI that reuses a known wallet id; and, with 403, a destroy request
+// (erase the shares) from anyone but the relay, or for a wallet that is
+// not destroyed. The relay's own ceremonies were
 // checked by the API call that asked for them.
 func (p *Plane) AuthorizeCeremony(pr *relay.Principal, _ *relay.Ceremony, kind, walletID string) error {
 	if walletID == "" {
@@ -30,6 +32,10 @@ func (p *Plane) AuthorizeCeremony(pr *relay.Principal, _ *relay.Ceremony, kind, 
 	}
 	var wal Wallet
 	err := p.st.View(func(tx *bolt.Tx) error { return get(tx, bucketWallets, walletID, &wal) })
+	if errors.Is(err, errNotFound) && kind == string(coord.KindDestroy) {
+		wal.ID, wal.Status = walletID, "unknown"
+		err = nil
+	}
 	if errors.Is(err, errNotFound) {
 		return nil
 	}
@@ -37,6 +43,10 @@ func (p *Plane) AuthorizeCeremony(pr *relay.Principal, _ *relay.Ceremony, kind, 
 		return err
 	}
 	switch {
+	case kind == string(coord.KindDestroy) && pr.Via == relay.ViaRelay && wal.Status == StatusDestroyed:
+		return nil
+	case kind == string(coord.KindDestroy):
+		err = relay.Errorf(http.StatusForbidden, "forbidden", "only the relay asks the parties to erase a wallet's shares, once two owners destroyed it (POST /v1/wallets/%s/destroy)", wal.ID)
 	case kind != string(ceremony.KindKeygen) && wal.Status == StatusDestroyed:
 		err = destroyedError(&wal)
 	case pr.Via == relay.ViaRelay:
@@ -141,6 +151,10 @@ func (p *Plane) MessagePosted(c *relay.Ceremony, m relay.Message) {
 		return
 	}
 	req, ok := requestOf(c)
+	if ok && req.Kind == coord.KindDestroy && c.Initiator == p.self.Fingerprint() {
+		p.noteErasure(c.ID, req, m.From, &st)
+		return
+	}
 	if !ok || (req.Kind != ceremony.KindKeygen && req.Kind != ceremony.KindRefresh) {
 		return
 	}

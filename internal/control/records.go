@@ -46,6 +46,8 @@ type Wallet struct {
 	Rotation    *Rotation  `json:"rotation,omitempty"` // the latest rotation
 	Destroy     *Destroy   `json:"destroy,omitempty"`  // destruction approvals so far
 	DestroyedAt *time.Time `json:"destroyed_at,omitempty"`
+	// Erasure is the parties' erasure of their shares, once destroyed.
+	Erasure *Erasure `json:"erasure,omitempty"`
 }
 
 // Threshold is how many of how many parties sign.

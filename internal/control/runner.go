@@ -30,6 +30,17 @@ type result struct {
 // result, unless the plane stopped first (the record is settled later
 // from the parties' outcomes or its deadline).
 func (p *Plane) launch(rec string, req *coord.Request, done func(result)) (string, error) {
+	return p.launchFunc(rec, func(ctx context.Context, r coord.Relay) (func(id string), error) {
+		rep, err := coord.Initiate(ctx, r, p.self, req, nil)
+		return func(id string) { done(result{ceremony: id, report: rep, err: err}) }, err
+	})
+}
+
+// launchFunc is launch for any initiator's run: run posts the ceremony
+// through r and follows it; the function it returns is called with the
+// ceremony's id once run ended, unless the ceremony was never posted or
+// the plane stopped first.
+func (p *Plane) launchFunc(rec string, run func(ctx context.Context, r coord.Relay) (func(id string), error)) (string, error) {
 	ctx, cancel := context.WithCancel(p.ctx)
 	w := &postWatch{Relay: p.local, posted: make(chan posted, 1)}
 	p.track(rec, true)
@@ -38,12 +49,12 @@ func (p *Plane) launch(rec string, req *coord.Request, done func(result)) (strin
 		defer p.wg.Done()
 		defer cancel()
 		defer p.track(rec, false)
-		rep, err := coord.Initiate(ctx, w, p.self, req, nil)
+		finish, err := run(ctx, w)
 		id := w.send("", err)
 		if id == "" || p.ctx.Err() != nil {
 			return // never posted (launch reports why), or the relay is stopping
 		}
-		done(result{ceremony: id, report: rep, err: err})
+		finish(id)
 	}()
 	select {
 	case r := <-w.posted:
