@@ -177,7 +177,11 @@ func (t *tui) event(e coord.Event) {
 		if pr.Phase == ceremony.PhaseDone {
 			return // "done" or "failed" follows
 		}
-		t.q.push(approvals.Progress{ID: id, Round: pr.Round, Rounds: pr.Rounds, Waiting: t.names(e, pr.Waiting), Elapsed: pr.Elapsed})
+		step := ""
+		if pr.Phase == ceremony.PhaseTesting {
+			step = "test signature"
+		}
+		t.q.push(approvals.Progress{ID: id, Step: step, Round: pr.Round, Rounds: pr.Rounds, Waiting: t.names(e, pr.Waiting), Elapsed: pr.Elapsed})
 	case "started":
 		t.q.push(approvals.Progress{ID: id})
 	case "done":

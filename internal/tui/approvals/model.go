@@ -29,6 +29,7 @@ const (
 type running struct {
 	id       string
 	label    string
+	step     string
 	round    int
 	rounds   int
 	waiting  []string
@@ -230,7 +231,7 @@ func (m *Model) progress(p Progress) {
 		m.addLog("ceremony " + p.ID + " started")
 	}
 	r := m.running[i]
-	r.round, r.rounds, r.elapsed, r.approved = p.Round, p.Rounds, p.Elapsed, false
+	r.round, r.rounds, r.elapsed, r.approved, r.step = p.Round, p.Rounds, p.Elapsed, false, p.Step
 	r.waiting = append([]string(nil), p.Waiting...)
 }
 

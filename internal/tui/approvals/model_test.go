@@ -233,6 +233,16 @@ func TestProgress(t *testing.T) {
 	}
 }
 
+func TestProgressOfTheTestSignature(t *testing.T) {
+	m, _ := send(t, newModel(t, &recorder{}),
+		Progress{ID: "r-0001", Round: 5, Rounds: 5, Elapsed: 9 * time.Second},
+		Progress{ID: "r-0001", Step: "test signature", Round: 2, Rounds: 5, Waiting: []string{"vault"}, Elapsed: 10 * time.Second})
+	v := m.View()
+	if !strings.Contains(v, "test signature round 2 of 5") || !strings.Contains(v, "waiting for vault") {
+		t.Errorf("the running refresh does not say it is on its test signature:\n%s", v)
+	}
+}
+
 func TestLogBounded(t *testing.T) {
 	m := newModel(t, &recorder{})
 	for i := range 20 {

@@ -81,7 +81,11 @@ type RequestWithdrawn struct {
 
 // Progress reports a running ceremony's state.
 type Progress struct {
-	ID      string
+	ID string
+	// Step names what the rounds are of, when not the ceremony's own
+	// protocol: "test signature" (keygen and refresh sign a test message
+	// with the new shares before confirming them).
+	Step    string
 	Round   int
 	Rounds  int
 	Waiting []string

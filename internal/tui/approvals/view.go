@@ -168,7 +168,11 @@ func (m Model) runningLines() []string {
 			out = append(out, fmt.Sprintf("  %s  approved, waiting for the ceremony to start", r.label))
 			continue
 		}
-		line := fmt.Sprintf("  %s  %s round %d of %d  elapsed %s", r.label, bar(r.round, r.rounds, 10), r.round, r.rounds, fmtDur(r.elapsed))
+		step := "round"
+		if r.step != "" {
+			step = r.step + " round"
+		}
+		line := fmt.Sprintf("  %s  %s %s %d of %d  elapsed %s", r.label, bar(r.round, r.rounds, 10), step, r.round, r.rounds, fmtDur(r.elapsed))
 		if len(r.waiting) > 0 {
 			line += "  waiting for " + strings.Join(r.waiting, ", ")
 		}
