@@ -164,7 +164,7 @@ func (p *Party) settlePending(ctx context.Context) {
 		return
 	}
 	for _, j := range entries {
-		if !j.Unsettled || time.Now().Before(j.Request.Deadline.Add(5*time.Second)) {
+		if !j.Unsettled || time.Now().Before(j.Request.Deadline.Add(settleGrace)) {
 			continue
 		}
 		if err := p.settleOne(ctx, j); err != nil {
@@ -172,6 +172,27 @@ func (p *Party) settlePending(ctx context.Context) {
 			continue
 		}
 	}
+}
+
+// settleGrace is how long after a ceremony's deadline its pending shares
+// are settled: confirmations posted just before the deadline are in.
+const settleGrace = 5 * time.Second
+
+// settleWait is how long the inbox may be waited on before a pending share
+// is due to be settled: a long poll, or less when one is due sooner (at
+// least 2 s, so a settlement that keeps failing does not spin).
+func (p *Party) settleWait() time.Duration {
+	wait := pollWait
+	entries, err := p.journal()
+	if err != nil {
+		return wait
+	}
+	for _, j := range entries {
+		if j.Unsettled {
+			wait = min(wait, max(time.Until(j.Request.Deadline.Add(settleGrace)), 2*time.Second))
+		}
+	}
+	return wait
 }
 
 func (p *Party) settleOne(ctx context.Context, j *journalEntry) error {

@@ -106,7 +106,7 @@ func (p *Party) Run(ctx context.Context) error {
 	var after uint64
 	for {
 		p.settlePending(ctx)
-		items, err := p.Relay.Inbox(ctx, after, pollWait)
+		items, err := p.Relay.Inbox(ctx, after, p.settleWait())
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
