@@ -29,6 +29,10 @@ import (
 	"github.com/paratro/paratro/shares"
 )
 
+// backupDelay is the relay's --backup-delay: short, so that a backup
+// export is released within the test.
+const backupDelay = 3 * time.Second
+
 // The holders, in the order they are started.
 var holders = []string{"ana", "ben", "vault"}
 
@@ -90,6 +94,15 @@ type env struct {
 	totpSecret string // ben's
 	enrolled   bool   // ben confirmed his TOTP enrolment
 	lastStep   int64  // the time step of ben's last code
+
+	// otherTOTP are the TOTP enrolments of other homes (EnrolTOTP), by home.
+	otherTOTP map[string]*totp
+}
+
+// totp is one operator's TOTP secret and the time step of its last code.
+type totp struct {
+	secret   string
+	lastStep int64
 }
 
 // setup returns the shared world, making it on first use, and makes sure
@@ -213,15 +226,18 @@ func newEnv(dir string) (*env, error) {
 // library): of the earliest time step after the last one used that the
 // relay accepts now (one step of skew either side), waiting for one when
 // the next step is too far ahead. A code is good once.
-func (e *env) nextOTP() (string, error) {
+func (e *env) nextOTP() (string, error) { return nextCode(e.totpSecret, &e.lastStep) }
+
+// nextCode is nextOTP for any secret; lastStep is its last time step.
+func nextCode(secret string, lastStep *int64) (string, error) {
 	now := time.Now().Unix() / 30
-	step := max(e.lastStep+1, now-1)
+	step := max(*lastStep+1, now-1)
 	if step > now+1 {
 		time.Sleep(time.Until(time.Unix((step-1)*30, 0)))
 	}
-	e.lastStep = step
+	*lastStep = step
 	at := time.Unix(step*30+1, 0).UTC().Format("2006-01-02 15:04:05 UTC")
-	out, err := exec.Command("oathtool", "--totp", "-b", e.totpSecret, "--now="+at).Output()
+	out, err := exec.Command("oathtool", "--totp", "-b", secret, "--now="+at).Output()
 	if err != nil {
 		return "", fmt.Errorf("oathtool (scripts/setup-test-tools.sh installs it): %w", err)
 	}
@@ -232,6 +248,7 @@ func (e *env) nextOTP() (string, error) {
 // create does once he has enrolled (enrolled).
 func needsOTP(args []string, enrolled bool) bool {
 	return len(args) > 0 && args[0] == "rotate-keys" || len(args) > 1 && args[0] == "mfa" && args[1] == "confirm" ||
+		len(args) > 2 && args[0] == "share" && args[1] == "backup" && args[2] == "export" ||
 		enrolled && len(args) > 1 && args[0] == "wallet" && args[1] == "create"
 }
 
@@ -321,14 +338,26 @@ type running struct {
 const maxCommand = 3 * time.Minute
 
 // begin starts paratro args... with --home home (when not empty).
-func (e *env) begin(home string, args ...string) *running {
+func (e *env) begin(home string, args ...string) *running { return e.beginEnv(nil, home, args...) }
+
+// beginEnv is begin with extra environment variables (KEY=value).
+func (e *env) beginEnv(extra []string, home string, args ...string) *running {
 	if home != "" {
 		args = append(args, "--home", home)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), maxCommand)
 	r := &running{args: args, cmd: exec.CommandContext(ctx, bin, args...), start: time.Now(), done: make(chan struct{}), cancel: cancel}
-	r.cmd.Env, r.cmd.SysProcAttr = e.childEnv(), childAttr()
-	if needsOTP(args, e.enrolled) {
+	r.cmd.Env, r.cmd.SysProcAttr = append(e.childEnv(), extra...), childAttr()
+	if o := e.otherTOTP[home]; o != nil && needsOTP(args, true) {
+		code, err := nextCode(o.secret, &o.lastStep)
+		if err != nil {
+			cancel()
+			r.res = result{args: args, code: -1, stderr: err.Error()}
+			close(r.done)
+			return r
+		}
+		r.cmd.Env = append(r.cmd.Env, "PARATRO_OTP="+code)
+	} else if e.otherTOTP[home] == nil && needsOTP(args, e.enrolled) {
 		code, err := e.nextOTP()
 		if err != nil {
 			cancel()
@@ -379,6 +408,36 @@ func (r *running) exited() bool {
 // cmd runs paratro args... with --home home and waits for it.
 func (e *env) cmd(home string, args ...string) result { return e.begin(home, args...).wait() }
 
+// cmdEnv is cmd with extra environment variables (KEY=value).
+func (e *env) cmdEnv(extra []string, home string, args ...string) result {
+	return e.beginEnv(extra, home, args...).wait()
+}
+
+// enrolTOTP enrols the operator of home in TOTP (mfa enroll, then mfa
+// confirm with a code), once: afterwards its commands that need a code
+// (needsOTP) get one in PARATRO_OTP, from its own secret.
+func (e *env) enrolTOTP(t *testing.T, home string) {
+	t.Helper()
+	if e.otherTOTP[home] != nil {
+		return
+	}
+	r := e.cmd(home, "mfa", "enroll", "--output", "json")
+	var en struct{ Secret string }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &en) != nil || en.Secret == "" {
+		t.Fatalf("mfa enroll: %s", r)
+	}
+	if e.otherTOTP == nil {
+		e.otherTOTP = map[string]*totp{}
+	}
+	// The first code is of the current step: one before it may be two
+	// steps behind the relay's clock by the time it checks.
+	e.otherTOTP[home] = &totp{secret: en.Secret, lastStep: time.Now().Unix()/30 - 1}
+	if r := e.cmd(home, "mfa", "confirm"); r.code != 0 {
+		delete(e.otherTOTP, home)
+		t.Fatalf("mfa confirm: %s", r)
+	}
+}
+
 // relayProc is the relay process, restartable on the same address and data.
 type relayProc struct {
 	env     *env
@@ -401,7 +460,8 @@ func (r *relayProc) start() error {
 		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, "relay", "serve", "--listen", r.addr, "--data", r.data, "--addr-file", addrFile, "--log-format", "json")
+	cmd := exec.Command(bin, "relay", "serve", "--listen", r.addr, "--data", r.data, "--addr-file", addrFile, "--log-format", "json",
+		"--backup-delay", backupDelay.String())
 	cmd.Env, cmd.SysProcAttr = r.env.childEnv(), childAttr()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

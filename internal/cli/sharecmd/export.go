@@ -167,13 +167,14 @@ func findExport(ctx context.Context, op *cmdutil.Operator, walletID string) (*co
 	var list struct {
 		Exports []control.BackupExport `json:"backup_exports"`
 	}
-	err := op.Client.Do(ctx, http.MethodGet, "/v1/backup-exports?wallet="+url.QueryEscape(walletID), nil, &list)
+	// The client sends no query string: filter here.
+	err := op.Client.Do(ctx, http.MethodGet, "/v1/backup-exports", nil, &list)
 	if err != nil {
 		return nil, cmdutil.RelayHint(fmt.Errorf("share backup export: list the exports: %w", err), op.URL)
 	}
 	fp := op.Home.ID.Fingerprint()
 	for _, b := range list.Exports { // newest first
-		if b.RequesterFingerprint == fp && b.Party.Fingerprint == fp && (b.Status == control.BackupPending || b.Status == control.BackupReady) {
+		if b.Wallet == walletID && b.RequesterFingerprint == fp && b.Party.Fingerprint == fp && (b.Status == control.BackupPending || b.Status == control.BackupReady) {
 			return &b, nil
 		}
 	}
