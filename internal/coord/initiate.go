@@ -84,7 +84,8 @@ func (e *FailedError) Error() string {
 		if len(o.Culprits) > 0 {
 			msg += " (culprit: " + strings.Join(mapNames(o.Culprits, e.names), ", ") + ")"
 		}
-		if o.Pending {
+		if o.Pending && !strings.Contains(msg, "kept pending") {
+			// The party's own error (holder.PendingError) may say so already.
 			msg += "; its new share is kept pending, the previous one stays active"
 		}
 		parts = append(parts, n+": "+msg)
