@@ -13,7 +13,14 @@ import (
 // be 1 for a wallet's first share and above the active epoch otherwise. It
 // fails with ErrPending while another epoch is pending. The store does not
 // keep sh; the caller still owns and wipes it.
-func (s *Store) PutPending(sh *Share) error {
+func (s *Store) PutPending(sh *Share) error { return s.putPending(sh, false) }
+
+// PutRestored is PutPending for a share restored from a backup into a store
+// that holds no share of its wallet: its epoch may be any, not only 1 (the
+// wallet was rotated before the backup was made). Commit makes it active.
+func (s *Store) PutRestored(sh *Share) error { return s.putPending(sh, true) }
+
+func (s *Store) putPending(sh *Share, restored bool) error {
 	if sh == nil {
 		return errorf(ErrInvalid, "store pending share: no share given")
 	}
@@ -26,7 +33,13 @@ func (s *Store) PutPending(sh *Share) error {
 	}
 	return s.update(func(aead cipher.AEAD) error {
 		m, err := s.readManifest(aead, sl)
-		if err == nil {
+		switch {
+		case err != nil:
+		case restored && (m.active != 0 || m.pending != 0):
+			err = errorf(ErrInvalid, "a share of this wallet is already stored (epoch %d); a backup is restored only where there is none", max(m.active, m.pending))
+		case restored && sh.Epoch == 0:
+			err = errorf(ErrInvalid, "epoch 0 is not a share epoch")
+		case !restored:
 			err = checkNewEpoch(m, sh.Epoch)
 		}
 		if err == nil {

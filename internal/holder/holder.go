@@ -225,6 +225,20 @@ func (h *Holder) Import(walletID string, epoch uint64, sh *ceremony.Share) error
 	return h.Store.Commit(walletID, string(h.ID), epoch)
 }
 
+// Restore stores a share restored from a backup as the active share of
+// its epoch, in a store holding no share of the wallet (shares.PutRestored).
+func (h *Holder) Restore(walletID string, epoch uint64, sh *ceremony.Share) error {
+	st, err := h.stored(walletID, epoch, sh)
+	if err != nil {
+		return err
+	}
+	defer st.Wipe()
+	if err := h.Store.PutRestored(st); err != nil {
+		return err
+	}
+	return h.Store.Commit(walletID, string(h.ID), epoch)
+}
+
 func ids(names []string) []party.ID {
 	out := make([]party.ID, len(names))
 	for i, n := range names {

@@ -258,14 +258,11 @@ func restoreInto(h *home.Home, c *backup.Contents) ([]string, error) {
 		}
 	}
 	hd := &holder.Holder{ID: party.ID(h.ID.Fingerprint()), Store: h.Store}
-	if active == nil && epoch > 1 {
-		// The store takes a wallet's first share only as epoch 1: store it
-		// so, then move it to its epoch at once.
-		if err := hd.Import(walletID, 1, sh); err != nil {
-			return nil, fmt.Errorf("share restore: %w", err)
-		}
+	put := hd.Import // a newer epoch than the one this home holds
+	if active == nil {
+		put = hd.Restore // the wallet's first share here, at any epoch
 	}
-	if err := hd.Import(walletID, epoch, sh); err != nil {
+	if err := put(walletID, epoch, sh); err != nil {
 		return nil, fmt.Errorf("share restore: %w", err)
 	}
 	return trusted, nil
