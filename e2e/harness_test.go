@@ -97,6 +97,11 @@ type env struct {
 
 	// otherTOTP are the TOTP enrolments of other homes (EnrolTOTP), by home.
 	otherTOTP map[string]*totp
+
+	// transcript is every command's result since the world was made: the
+	// secret-hygiene test searches all of it (the whole lifecycle).
+	transcriptMu sync.Mutex
+	transcript   []result
 }
 
 // totp is one operator's TOTP secret and the time step of its last code.
@@ -383,6 +388,9 @@ func (e *env) beginEnv(extra []string, home string, args ...string) *running {
 			code = -1
 		}
 		r.res = result{args: args, code: code, stdout: r.out.String(), stderr: r.errb.String(), elapsed: time.Since(r.start)}
+		e.transcriptMu.Lock()
+		e.transcript = append(e.transcript, r.res)
+		e.transcriptMu.Unlock()
 		cancel()
 		close(r.done)
 	}()

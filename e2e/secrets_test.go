@@ -31,7 +31,9 @@ import (
 // at debug level and every command run with PARATRO_DEBUG=1; then every
 // file under the work directory (relay data and log, party logs, homes
 // with their audit logs, sealed shares and keyrings) and every output of
-// the commands run here is searched for each holder's secrets (its shares
+// the commands run here, and of every command the other e2e tests ran
+// before (kill -9 tests, backups exported, verified and restored, a wallet
+// destroyed), is searched for each holder's secrets (its shares
 // of both epochs, whole and by their secret scalars and primes, its
 // identity key and its store's key), raw, in hex and in base64: none may
 // be found. A planted leak checks that the search finds one.
@@ -101,6 +103,14 @@ func TestSecretHygiene(t *testing.T) {
 		t.Fatalf("the search does not find the planted leak: it found\n%s\nwant\n%s", strings.Join(planted, "\n"), strings.Join(want, "\n"))
 	}
 
+	// Every command the e2e tests ran before this one too: the kill -9
+	// tests, backups exported, verified and restored, a wallet destroyed.
+	e.transcriptMu.Lock()
+	for _, r := range e.transcript {
+		outputs = append(outputs, r.texts()...)
+	}
+	t.Logf("searching the output of %d commands", len(e.transcript))
+	e.transcriptMu.Unlock()
 	found := scanDir(t, e.dir, secrets)
 	for _, o := range outputs {
 		found = append(found, scan(o.name, []byte(o.text), secrets)...)
