@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +25,9 @@ type destroyOptions struct {
 	ReadOTP func(who string) (string, error)
 	Format  output.Format
 	Confirm bool // ask for the wallet's name on the terminal (no --yes)
+	// Timeout bounds the wait for the parties' erasure once the wallet is
+	// destroyed; 0 does not wait.
+	Timeout time.Duration
 
 	Wallet string // ID or name
 }
@@ -45,10 +49,20 @@ paratro asks on a terminal; scripts set PARATRO_OTP or pass --otp-stdin.
 On a terminal paratro first asks you to type the wallet's name; --yes
 skips that, for scripts. WALLET is a wallet ID or name.
 
-Exit status 4 without a TOTP code, 5 when the code is rejected, 6 when
+Once destroyed, the relay asks every party of the wallet to erase its
+share (a "destroy" request each holder approves, or its policy does with
+kinds: [destroy]). The approval that destroys the wallet then waits, up
+to --timeout, for the parties' answers and lists which erased and which
+did not (yet); --timeout 0 does not wait. paratro wallet show WALLET
+shows the answers later too.
+
+Exit status 0 once destroyed and every party erased (or on a first
+approval), 1 when a party failed or refused to erase, 124 when some
+party had not answered within --timeout (the wallet stays destroyed in
+both cases), 4 without a TOTP code, 5 when the code is rejected, 6 when
 you are not an owner. Approving twice as the same owner is refused.`,
 		Example: `  $ paratro wallet destroy ops
-  $ PARATRO_OTP=123456 paratro wallet destroy wal_7hq2mzk4t6a3bx5c --yes --output json`,
+  $ PARATRO_OTP=123456 paratro wallet destroy wal_7hq2mzk4t6a3bx5c --yes --timeout 5m --output json`,
 		Args: cmdutil.ExactArgs(1, "the wallet ID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !yes && !f.IO.CanPrompt() {
@@ -65,6 +79,7 @@ you are not an owner. Approving twice as the same owner is refused.`,
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for the wallet's name (for scripts)")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long to wait for the parties to erase their shares once destroyed (0: do not wait)")
 	cmdutil.AddOTPStdinFlag(cmd)
 	return cmd
 }
@@ -74,6 +89,7 @@ type destroyAnswer struct {
 	Status    string        `json:"status"` // destroy_pending or destroyed
 	Approvals approvalNames `json:"approvals"`
 	Needed    int           `json:"needed"`
+	Erasure   *erasureView  `json:"erasure,omitempty"`
 }
 
 // approvalNames reads the approvals as names, whether the relay lists
@@ -108,6 +124,18 @@ type destroyJSON struct {
 	Status    string   `json:"status"`
 	Approvals []string `json:"approvals"`
 	Needed    int      `json:"needed,omitempty"`
+	// Erasure, once destroyed: the relay's erasure status (running, done,
+	// incomplete) when wallet destroy stopped waiting, and the parties by
+	// answer.
+	Erasure *erasureJSON `json:"erasure,omitempty"`
+}
+
+// erasureJSON is the parties' erasure in --output json.
+type erasureJSON struct {
+	Status    string   `json:"status"`
+	Erased    []string `json:"erased"`
+	NotErased []string `json:"not_erased"`
+	Waiting   []string `json:"waiting"`
 }
 
 func destroyRun(ctx context.Context, opts *destroyOptions) error {
@@ -130,7 +158,19 @@ func destroyRun(ctx context.Context, opts *destroyOptions) error {
 		if err := op.Client.Do(rctx, http.MethodPost, "/v1/wallets/"+url.PathEscape(id)+"/destroy", struct{}{}, &ans); err != nil {
 			return cmdutil.RelayHint(fmt.Errorf("wallet destroy %s: %w", opts.Wallet, destroyHint(err)), op.URL)
 		}
-		return printDestroy(opts, id, name, &ans)
+		if ans.Status != "destroyed" || ans.Erasure == nil || opts.Timeout <= 0 {
+			return printDestroy(opts, id, name, &ans)
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "wallet %s destroyed; waiting up to %s for its parties to erase their shares\n", id, opts.Timeout)
+		er, werr := awaitErasure(ctx, opts.IO, op, id, ans.Erasure, opts.Timeout)
+		ans.Erasure = er
+		if err := printDestroy(opts, id, name, &ans); err != nil {
+			return err
+		}
+		if werr != nil {
+			return werr
+		}
+		return erasureError(id, er)
 	})
 }
 
@@ -180,7 +220,12 @@ func printDestroy(opts *destroyOptions, id, name string, ans *destroyAnswer) err
 		if approvals == nil {
 			approvals = []string{}
 		}
-		return output.JSON(opts.IO.Out, destroyJSON{Wallet: id, Name: name, Status: ans.Status, Approvals: approvals, Needed: ans.Needed})
+		j := destroyJSON{Wallet: id, Name: name, Status: ans.Status, Approvals: approvals, Needed: ans.Needed}
+		if ans.Erasure != nil {
+			erased, notErased, waiting := erasureGroups(ans.Erasure)
+			j.Erasure = &erasureJSON{Status: ans.Erasure.Status, Erased: nonNil(erased), NotErased: nonNil(notErased), Waiting: nonNil(waiting)}
+		}
+		return output.JSON(opts.IO.Out, j)
 	}
 	which := id
 	if name != "" && name != id {
@@ -189,6 +234,14 @@ func printDestroy(opts *destroyOptions, id, name string, ans *destroyAnswer) err
 	switch ans.Status {
 	case "destroyed":
 		fmt.Fprintf(opts.IO.Out, "wallet %s destroyed: the relay refuses every ceremony of it from now on\n", which)
+		if ans.Erasure != nil {
+			erased, notErased, waiting := erasureGroups(ans.Erasure)
+			fmt.Fprintf(opts.IO.Out, "shares erased by: %s\n", listOrNone(erased))
+			for i := range waiting {
+				waiting[i] += " (no answer yet)"
+			}
+			fmt.Fprintf(opts.IO.Out, "not erased by:    %s\n", listOrNone(append(notErased, waiting...)))
+		}
 	case "destroy_pending":
 		fmt.Fprintf(opts.IO.Out, "destroying wallet %s: approved by %s (%d of %d owners)\n", which, strings.Join(ans.Approvals, ", "), len(ans.Approvals), ans.Needed)
 		fmt.Fprintln(opts.IO.ErrOut, "another owner approves with paratro wallet destroy and their own TOTP code")
@@ -196,4 +249,18 @@ func printDestroy(opts *destroyOptions, id, name string, ans *destroyAnswer) err
 		fmt.Fprintf(opts.IO.Out, "wallet %s: %s\n", which, ans.Status)
 	}
 	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
 }

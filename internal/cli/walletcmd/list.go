@@ -64,7 +64,11 @@ func newCmdShow(f *cmdutil.Factory) *cobra.Command {
 		Short: "Show one wallet's public record",
 		Long: `Show a wallet's public record: ID, name, chain and scheme, address and
 public key, threshold and parties, and the current share epoch (from this
-holder's own share when it holds one). Nothing shown is secret.`,
+holder's own share when it holds one). Nothing shown is secret.
+
+A wallet this home keeps no record of (a destroyed wallet, whose record
+went with the erased share) is shown as the relay knows it: its status
+and which parties erased their shares.`,
 		Example: "  $ paratro wallet show ops\n  $ paratro wallet show wal_7hq2mzk4t6a3bx5c --output json",
 		Args:    cmdutil.ExactArgs(1, "the wallet ID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -75,6 +79,13 @@ holder's own share when it holds one). Nothing shown is secret.`,
 			defer closeKR()
 			w, err := knownWallet(h, args[0])
 			if err != nil {
+				// Not kept here (a destroyed wallet's record goes with its
+				// share): the relay may know it.
+				if op, oerr := cmdutil.OpenOperator(cmd, f); oerr == nil {
+					if rerr := showFromRelay(cmd.Context(), op, args[0], f.IO.Out, cmdutil.OutputFormat(cmd)); rerr == nil {
+						return nil
+					}
+				}
 				return err
 			}
 			epoch, _ := current(h, w)
@@ -91,6 +102,9 @@ holder's own share when it holds one). Nothing shown is secret.`,
 // the error says where to look.
 func knownWallet(h *home.Home, idOrName string) (*home.Wallet, error) {
 	w, err := h.Wallet(idOrName)
+	if at, ok := erasedHere(h, idOrName); err != nil && ok {
+		return nil, destroyedHereError(idOrName, at)
+	}
 	if err != nil {
 		return nil, cmdutil.WithHint(err, "paratro wallet list shows the wallets this home knows")
 	}
