@@ -5,7 +5,9 @@ import "time"
 // SetCrashHook makes s call crash before and after every rename or removal
 // of a state or share file ("before-rename 2.share", "after-rename state",
 // "after-remove state"), and after a file to be removed was overwritten
-// with zeros ("after-zero 1.share"). When crash returns an error the operation stops
+// with zeros ("after-zero 1.share"); Destroy also calls it after storing
+// the new key-encryption key ("after-set-kek") and deleting the old one
+// ("after-delete-kek"). When crash returns an error the operation stops
 // there, as if the process had died, and returns that error.
 func SetCrashHook(s *Store, crash func(point string) error) { s.crash = crash }
 
