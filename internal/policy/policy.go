@@ -124,6 +124,11 @@ func (p *Policy) Decide(r Request) (approve bool, reason string) {
 }
 
 func (rule *Rule) matches(r Request) bool {
+	if r.Kind == "destroy" && !slices.Contains(rule.Kinds, "destroy") {
+		// Erasing a share cannot be undone: only a rule that names
+		// destroy among its kinds approves it, never a catch-all rule.
+		return false
+	}
 	return match(rule.Kinds, string(r.Kind)) && match(rule.Wallets, r.WalletID) && match(rule.Chains, r.Chain) &&
 		(match(rule.Initiators, r.InitiatorName) || match(rule.Initiators, r.InitFP)) &&
 		(len(rule.Operators) == 0 || r.OperatorName != "" && (match(rule.Operators, r.OperatorName) || match(rule.Operators, r.OperatorFP))) &&

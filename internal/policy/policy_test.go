@@ -203,3 +203,26 @@ func TestEachFieldMatchesOrNot(t *testing.T) {
 		})
 	}
 }
+
+func TestOnlyARuleNamingDestroyApprovesAnErasure(t *testing.T) {
+	catchAll := mustParse(t, `
+rules:
+  - action: approve
+    initiators: [relay]
+`)
+	if ok, why := catchAll.Decide(Request{Kind: "destroy", InitiatorName: "relay"}); ok {
+		t.Fatalf("a rule without kinds approved erasing the share (%s)", why)
+	}
+	if ok, _ := catchAll.Decide(Request{Kind: "sign", InitiatorName: "relay"}); !ok {
+		t.Fatal("the rule without kinds no longer approves signing")
+	}
+	named := mustParse(t, `
+rules:
+  - action: approve
+    kinds: [destroy]
+    initiators: [relay]
+`)
+	if ok, why := named.Decide(Request{Kind: "destroy", InitiatorName: "relay"}); !ok {
+		t.Fatalf("a rule naming destroy did not approve it: %s", why)
+	}
+}
