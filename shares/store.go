@@ -142,6 +142,11 @@ func (s *Store) ensureKEK() error {
 
 func (s *Store) kekName() string { return s.kekNameOf(s.gen.Load()) }
 
+// KeyringEntry is the name of the keyring entry that holds the store's
+// key-encryption key now (Destroy replaces it with a new one), for
+// diagnostics and tests; the key itself never leaves the package.
+func (s *Store) KeyringEntry() string { return s.kekName() }
+
 // loadKEKState reads which KEK generation is in use, finishing a rotation
 // (Destroy) that a crash interrupted. It needs the exclusive lock.
 func (s *Store) loadKEKState() error {
