@@ -54,20 +54,9 @@ func InitiateDestroy(ctx context.Context, r Relay, self *identity.Identity, req 
 	if req.Kind != KindDestroy {
 		return nil, fmt.Errorf("InitiateDestroy needs a %s request, not %s", KindDestroy, req.Kind)
 	}
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	id := ceremony.NewID().String()
-	raw, err := signStatement(self, TypeRequest, id, req)
+	id, raw, err := postRequest(ctx, r, self, req)
 	if err != nil {
 		return nil, err
-	}
-	members := slices.Clone(req.Parties)
-	if _, ok := identity.Find(members, self.Fingerprint()); !ok {
-		members = append(members, self.Public)
-	}
-	if err := r.CreateCeremony(ctx, relay.CreateCeremony{ID: id, Members: members, Request: raw, Deadline: req.Deadline}); err != nil {
-		return nil, fmt.Errorf("post the request to the relay: %w", err)
 	}
 	dctx, cancel := context.WithDeadline(ctx, req.Deadline.Add(reportGrace))
 	defer cancel()

@@ -141,20 +141,9 @@ func mapNames(fps []string, names func(string) string) []string {
 func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Request, progress func(Status)) (_ *Report, retErr error) {
 	started := time.Now()
 	req.Initiator = self.Public
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	id := ceremony.NewID().String()
-	raw, err := signStatement(self, TypeRequest, id, req)
+	id, raw, err := postRequest(ctx, r, self, req)
 	if err != nil {
 		return nil, err
-	}
-	members := slices.Clone(req.Parties)
-	if _, ok := identity.Find(members, self.Fingerprint()); !ok {
-		members = append(members, self.Public)
-	}
-	if err := r.CreateCeremony(ctx, relay.CreateCeremony{ID: id, Members: members, Request: raw, Deadline: req.Deadline}); err != nil {
-		return nil, fmt.Errorf("post the request to the relay: %w", err)
 	}
 	// Give the parties until the deadline, and a moment more to report:
 	// at the deadline each party's engine gives up and reports at once.
@@ -479,4 +468,26 @@ func (r *Report) Result() *Outcome {
 		return r.Outcomes[s.Fingerprint()]
 	}
 	return nil
+}
+
+// postRequest validates req, signs it as a new ceremony's request and
+// creates that ceremony on the relay, among the request's parties and the
+// initiator. It returns the ceremony's ID and the signed statement.
+func postRequest(ctx context.Context, r Relay, self *identity.Identity, req *Request) (string, []byte, error) {
+	if err := req.Validate(); err != nil {
+		return "", nil, err
+	}
+	id := ceremony.NewID().String()
+	raw, err := signStatement(self, TypeRequest, id, req)
+	if err != nil {
+		return "", nil, err
+	}
+	members := slices.Clone(req.Parties)
+	if _, ok := identity.Find(members, self.Fingerprint()); !ok {
+		members = append(members, self.Public)
+	}
+	if err := r.CreateCeremony(ctx, relay.CreateCeremony{ID: id, Members: members, Request: raw, Deadline: req.Deadline}); err != nil {
+		return "", nil, fmt.Errorf("post the request to the relay: %w", err)
+	}
+	return id, raw, nil
 }
