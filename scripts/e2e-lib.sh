@@ -31,6 +31,13 @@ tmux_cleanup() {
 fp() { sed -n 's/.*"fingerprint": *"\([0-9a-f]*\)".*/\1/p' "$dir/$1.id.json"; }
 json_field() { sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p" "$1" | head -n 1; }
 otp() { oathtool --totp -b "$1" --now="$(date -u -d "${2:-0} sec" '+%Y-%m-%d %H:%M:%S UTC')"; }
+# step_margin: wait out the last 5 s of a 30 s TOTP step, so that a code
+# made now for the previous step is still inside the relay's one-step skew
+# when the command that carries it reaches the relay.
+step_margin() {
+	r=$(( $(date +%s) % 30 ))
+	if [ "$r" -ge 25 ]; then sleep $(( 31 - r )); fi
+}
 # wait_for FILE PATTERN [TENTHS]: until FILE has a line matching PATTERN.
 wait_for() {
 	i=0
@@ -107,5 +114,6 @@ YAML
 	# the current one is left for his next command) confirms it
 	"$P" mfa enroll --home "$dir/ben" --output json >"$dir/ben.mfa.json"
 	json_field "$dir/ben.mfa.json" secret >"$dir/ben.totp"
+	step_margin
 	PARATRO_OTP=$(otp "$(cat "$dir/ben.totp")" -30) "$P" mfa confirm --home "$dir/ben" >&2
 }
