@@ -97,12 +97,15 @@ func (s *Server) createCeremony(w http.ResponseWriter, r *http.Request, c *call)
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
+		s.log.Info("ceremony created", "ceremony", rec.ID, "initiator", rec.Initiator, "members", len(rec.Members))
+		s.audit(audit.Entry{Event: audit.EventCeremonyCreated, Actor: c.caller.Label(), Ceremony: rec.ID, Kind: kind, Wallet: wallet, Parties: labels(rec.Members)})
+		// The hook first (it records a CLI wallet as creating), the members
+		// after: a party that answers at once (a policy's rejection) must
+		// find that record, or the wallet would stay "creating".
+		s.hooks.CeremonyCreated(p, &stored, kind, wallet)
 		for _, m := range rec.Members {
 			s.hub.notify(inboxTopic(m.Fingerprint()))
 		}
-		s.log.Info("ceremony created", "ceremony", rec.ID, "initiator", rec.Initiator, "members", len(rec.Members))
-		s.audit(audit.Entry{Event: audit.EventCeremonyCreated, Actor: c.caller.Label(), Ceremony: rec.ID, Kind: kind, Wallet: wallet, Parties: labels(rec.Members)})
-		s.hooks.CeremonyCreated(p, &stored, kind, wallet)
 	}
 	writeJSON(w, status, createResponse{ID: stored.ID, CreatedAt: stored.CreatedAt})
 	return nil
