@@ -3,6 +3,7 @@ package holder_test
 import (
 	"bytes"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,19 +32,19 @@ func TestTestSignatureGatesTheNewShares(t *testing.T) {
 			t.Fatal(err)
 		}
 		testSID := ceremony.TestSessionID(d.SessionID())
-		sawTest := false
+		var sawTest atomic.Bool // set from the parties' senders
 		// carol's last test-signature message is changed on the way: the
 		// refresh itself went through, only the test signature fails.
 		errs := run(t, hs, d, func(to party.ID, m *ceremony.Message) []*ceremony.Message {
 			if bytes.Equal(m.SessionID, testSID) {
-				sawTest = true
+				sawTest.Store(true)
 				if m.From == "carol" && m.Type == ceremony.TypeProtocol && m.Round == 3 && len(m.Payload) > 0 {
 					m.Payload[len(m.Payload)-1] ^= 1
 				}
 			}
 			return []*ceremony.Message{m}
 		})
-		if !sawTest {
+		if !sawTest.Load() {
 			t.Fatal("no test-signature message was sent")
 		}
 		for id, h := range hs {
