@@ -280,10 +280,15 @@ func (c *Client) finalError(ctx context.Context, err error) error {
 // attempt sends the call once, signed now.
 func (c *Client) attempt(ctx context.Context, method, path string, p *poll, body []byte, out any, otp string) error {
 	u := *c.base
+	// A path may carry a query ("/v1/backup-exports?wallet=…"); the
+	// request's signature covers it (SigningString takes RequestURI).
+	path, u.RawQuery, _ = strings.Cut(path, "?")
 	u.Path += path
 	var wait time.Duration
 	if p != nil {
-		u.RawQuery, wait = p.query()
+		var q string
+		q, wait = p.query()
+		u.RawQuery = strings.TrimPrefix(u.RawQuery+"&"+q, "&")
 	}
 	actx, cancel := context.WithTimeout(ctx, wait+attemptSlack)
 	defer cancel()

@@ -232,3 +232,23 @@ func TestAnInboxLongPollWakesWhenACeremonyIsCreated(t *testing.T) {
 		t.Fatal("the inbox poll did not wake")
 	}
 }
+
+// A path given to Client.Do may carry a query: it reaches the handler, and
+// the request's signature (over the path and the query) verifies.
+func TestClientDoSendsTheQueryOfItsPath(t *testing.T) {
+	r := startRelay(t, Config{})
+	ps := r.register(t, "alice", "bob")
+	cid := openCeremony(t, ps...)
+	for i := range 3 {
+		if _, err := ps[0].c.Post(ctx(t), cid, KindControl, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out messagesResponse
+	if err := ps[1].c.Do(ctx(t), http.MethodGet, "/v1/ceremonies/"+cid+"/messages?after=2&wait=0", nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Messages) != 1 || out.Messages[0].Seq != 3 {
+		t.Fatalf("messages after 2 = %+v, want only #3", out.Messages)
+	}
+}

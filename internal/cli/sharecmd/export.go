@@ -167,8 +167,7 @@ func findExport(ctx context.Context, op *cmdutil.Operator, walletID string) (*co
 	var list struct {
 		Exports []control.BackupExport `json:"backup_exports"`
 	}
-	// The client sends no query string: filter here.
-	err := op.Client.Do(ctx, http.MethodGet, "/v1/backup-exports", nil, &list)
+	err := op.Client.Do(ctx, http.MethodGet, "/v1/backup-exports?wallet="+url.QueryEscape(walletID), nil, &list)
 	if err != nil {
 		return nil, cmdutil.RelayHint(fmt.Errorf("share backup export: list the exports: %w", err), op.URL)
 	}
