@@ -165,7 +165,9 @@ func (s *session) handleOther(in inbound) error {
 	if s.phase == PhaseConfirming || in.msg.Type != TypeProtocol || !slices.Contains(s.others, in.msg.From) {
 		return nil
 	}
-	if len(s.testEarly) >= 4*len(s.plan.members)*5+16 {
+	// The test signature has as many rounds as the keygen or refresh
+	// (CMP 5, FROST 3) among the same parties: the same bound holds.
+	if len(s.testEarly) >= queueSize(s.plan) {
 		return s.misbehaviour(in.msg.From, 0, "too many test-signature messages")
 	}
 	s.testEarly = append(s.testEarly, in.msg)

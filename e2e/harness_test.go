@@ -353,17 +353,14 @@ func (e *env) beginEnv(extra []string, home string, args ...string) *running {
 	ctx, cancel := context.WithTimeout(context.Background(), maxCommand)
 	r := &running{args: args, cmd: exec.CommandContext(ctx, bin, args...), start: time.Now(), done: make(chan struct{}), cancel: cancel}
 	r.cmd.Env, r.cmd.SysProcAttr = append(e.childEnv(), extra...), childAttr()
-	if o := e.otherTOTP[home]; o != nil && needsOTP(args, true) {
-		code, err := nextCode(o.secret, &o.lastStep)
-		if err != nil {
-			cancel()
-			r.res = result{args: args, code: -1, stderr: err.Error()}
-			close(r.done)
-			return r
-		}
-		r.cmd.Env = append(r.cmd.Env, "PARATRO_OTP="+code)
-	} else if e.otherTOTP[home] == nil && needsOTP(args, e.enrolled) {
-		code, err := e.nextOTP()
+	// Ben's code (his enrolment is e.enrolled), or that of the home's own
+	// enrolment (EnrolTOTP).
+	secret, lastStep, enrolled := e.totpSecret, &e.lastStep, e.enrolled
+	if o := e.otherTOTP[home]; o != nil {
+		secret, lastStep, enrolled = o.secret, &o.lastStep, true
+	}
+	if needsOTP(args, enrolled) {
+		code, err := nextCode(secret, lastStep)
 		if err != nil {
 			cancel()
 			r.res = result{args: args, code: -1, stderr: err.Error()}

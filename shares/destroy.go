@@ -105,19 +105,9 @@ func (s *Store) eraseSlot(sl slot) error {
 	if err := wipeFile(sl.statePath(), s.crash); err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(sl.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	found, err := s.wipeWhere(sl.dir, func(e fs.DirEntry) bool { return e.Type().IsRegular() })
+	if err != nil || !found {
 		return err
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			if err := wipeFile(filepath.Join(sl.dir, e.Name()), s.crash); err != nil {
-				return err
-			}
-		}
 	}
 	if err := os.Remove(sl.dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove %s: %w", sl.dir, err)

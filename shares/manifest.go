@@ -64,25 +64,33 @@ func (s *Store) writeManifest(aead cipher.AEAD, sl slot, m manifest) error {
 // removeLeftovers wipes the share files m does not name and any temp files
 // of an interrupted write.
 func (s *Store) removeLeftovers(sl slot, m manifest) error {
-	entries, err := os.ReadDir(sl.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
+	_, err := s.wipeWhere(sl.dir, func(e fs.DirEntry) bool {
 		name := e.Name()
 		epoch, isShare := shareEpoch(name)
-		leftover := strings.HasPrefix(name, tempPrefix) || isShare && epoch != m.active && epoch != m.pending
-		if !leftover {
+		return strings.HasPrefix(name, tempPrefix) || isShare && epoch != m.active && epoch != m.pending
+	})
+	return err
+}
+
+// wipeWhere overwrites and removes the files of dir that drop selects. It
+// reports whether dir exists.
+func (s *Store) wipeWhere(dir string, drop func(fs.DirEntry) bool) (bool, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		if !drop(e) {
 			continue
 		}
-		if err := wipeFile(filepath.Join(sl.dir, name), s.crash); err != nil {
-			return err
+		if err := wipeFile(filepath.Join(dir, e.Name()), s.crash); err != nil {
+			return true, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // ensureSlotDirs creates shares/, shares/<wallet>/ and the slot directory.

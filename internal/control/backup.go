@@ -235,17 +235,22 @@ func (p *Plane) cancelBackupsOf(tx *bolt.Tx, wallet string) ([]BackupExport, err
 // their requesters.
 func (p *Plane) releaseDue() {
 	now := p.now()
+	// A read first: most calls find nothing due and need no write.
 	due := false
-	_ = p.st.View(func(tx *bolt.Tx) error {
+	err := p.st.View(func(tx *bolt.Tx) error {
 		list, err := all[BackupExport](tx, bucketBackups)
 		due = slices.ContainsFunc(list, func(b BackupExport) bool { return b.Status == BackupPending && !now.Before(b.AvailableAt) })
 		return err
 	})
+	if err != nil {
+		p.log.Error("read backup exports", "err", err)
+		return
+	}
 	if !due {
 		return
 	}
 	var released []BackupExport
-	err := p.st.Update(func(tx *bolt.Tx) error {
+	err = p.st.Update(func(tx *bolt.Tx) error {
 		list, err := all[BackupExport](tx, bucketBackups)
 		if err != nil {
 			return err

@@ -214,26 +214,24 @@ func (h *Holder) stored(walletID string, epoch uint64, sh *ceremony.Share) (*sha
 // Import stores an existing share as the active share of the given epoch
 // (tests and fixtures; a later issue restores backups through it).
 func (h *Holder) Import(walletID string, epoch uint64, sh *ceremony.Share) error {
-	st, err := h.stored(walletID, epoch, sh)
-	if err != nil {
-		return err
-	}
-	defer st.Wipe()
-	if err := h.Store.PutPending(st); err != nil {
-		return err
-	}
-	return h.Store.Commit(walletID, string(h.ID), epoch)
+	return h.put(walletID, epoch, sh, h.Store.PutPending)
 }
 
 // Restore stores a share restored from a backup as the active share of
 // its epoch, in a store holding no share of the wallet (shares.PutRestored).
 func (h *Holder) Restore(walletID string, epoch uint64, sh *ceremony.Share) error {
+	return h.put(walletID, epoch, sh, h.Store.PutRestored)
+}
+
+// put stores sh with pending (PutPending or PutRestored), then makes it
+// the active share of its epoch.
+func (h *Holder) put(walletID string, epoch uint64, sh *ceremony.Share, pending func(*shares.Share) error) error {
 	st, err := h.stored(walletID, epoch, sh)
 	if err != nil {
 		return err
 	}
 	defer st.Wipe()
-	if err := h.Store.PutRestored(st); err != nil {
+	if err := pending(st); err != nil {
 		return err
 	}
 	return h.Store.Commit(walletID, string(h.ID), epoch)

@@ -118,9 +118,30 @@ func ReplaceIdentity(dir string, kr shares.Keyring, id *identity.Identity) (*Hom
 		}
 		return nil, err
 	}
-	_ = kr.Delete("identity/" + old.ID.Fingerprint())
-	return open(dir, kr, id)
+	h, err := open(dir, kr, id)
+	if err != nil {
+		return nil, err
+	}
+	entry := "identity/" + old.ID.Fingerprint()
+	if err := kr.Delete(entry); err != nil && !errors.Is(err, shares.ErrNotFound) {
+		return h, &OldKeyKeptError{Entry: entry, Keyring: kr.Describe(), Err: err}
+	}
+	return h, nil
 }
+
+// OldKeyKeptError is ReplaceIdentity's report that the identity was
+// replaced but the old private key is still in the keyring: the home is
+// usable; the entry should be removed by hand.
+type OldKeyKeptError struct {
+	Entry, Keyring string
+	Err            error
+}
+
+func (e *OldKeyKeptError) Error() string {
+	return fmt.Sprintf("the identity was replaced, but the old private key is still in %s (entry %s): %v; remove it by hand", e.Keyring, e.Entry, e.Err)
+}
+
+func (e *OldKeyKeptError) Unwrap() error { return e.Err }
 
 // InitWith creates a home in dir with the existing identity id (a
 // restored one), like Init with a new one.

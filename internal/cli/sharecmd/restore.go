@@ -209,6 +209,11 @@ func restoreHome(opts *restoreOptions, kr shares.Keyring, id *identity.Identity)
 		}
 	}
 	h, err = home.ReplaceIdentity(opts.HomeDir, kr, id)
+	var kept *home.OldKeyKeptError
+	if errors.As(err, &kept) {
+		fmt.Fprintln(opts.IO.ErrOut, "paratro: warning:", kept)
+		err = nil
+	}
 	return h, "replaced", err
 }
 
