@@ -259,15 +259,18 @@ type exported struct {
 }
 
 func printExport(opts *exportOptions, status string, bex *control.BackupExport, w *home.Wallet, done *exported) error {
+	// Whole seconds, rounded up: a person or script that waits until the
+	// time shown finds the export released, never still pending.
+	available := bex.AvailableAt.UTC().Add(time.Second - 1).Truncate(time.Second)
 	if opts.Format == output.FormatJSON {
 		j := exportJSON{Status: status, ExportID: bex.ID, Wallet: w.ID, Party: bex.Party.Name,
-			AvailableAt: bex.AvailableAt.UTC().Format(time.RFC3339)}
+			AvailableAt: available.Format(time.RFC3339)}
 		if done != nil {
 			j.File, j.Epoch, j.Encryption = &done.file, &done.epoch, &done.encryption
 		}
 		return output.JSON(opts.IO.Out, j)
 	}
-	at := bex.AvailableAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	at := available.Format("2006-01-02 15:04:05 UTC")
 	delay := bex.AvailableAt.Sub(bex.CreatedAt).Round(time.Second)
 	switch status {
 	case "requested":
