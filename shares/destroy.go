@@ -154,8 +154,10 @@ func (s *Store) resealSlot(sl slot, oldAEAD, newAEAD cipher.AEAD) error {
 			ref = shareRef(sl, epoch)
 		} else if name == stateName {
 			ref = stateRef(sl)
-		} else if strings.HasPrefix(name, tempPrefix) {
-			if err := wipeFile(path, s.crash); err != nil { // a write a crash interrupted
+		} else if strings.HasPrefix(name, tempPrefix) || strings.HasPrefix(name, presigPrefix) && !strings.HasSuffix(name, usedSuffix) {
+			// A write a crash interrupted; or a presignature, which is
+			// dropped rather than re-sealed: the pool refills.
+			if err := wipeFile(path, s.crash); err != nil {
 				return err
 			}
 			continue

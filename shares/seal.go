@@ -36,6 +36,7 @@ type sealRef struct {
 	kind  byte
 	slot  slot
 	epoch uint64
+	id    string // presignatures only
 }
 
 func shareRef(sl slot, epoch uint64) sealRef { return sealRef{kind: kindShare, slot: sl, epoch: epoch} }
@@ -52,12 +53,21 @@ func (r sealRef) aad(header []byte) []byte {
 	b = append(b, r.slot.wallet...)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(r.slot.party)))
 	b = append(b, r.slot.party...)
-	return binary.BigEndian.AppendUint64(b, r.epoch)
+	b = binary.BigEndian.AppendUint64(b, r.epoch)
+	if r.kind == kindPresig {
+		b = append(b, presigAADPart...)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(r.id)))
+		b = append(b, r.id...)
+	}
+	return b
 }
 
 func (r sealRef) subject() string {
 	if r.kind == kindState {
 		return r.slot.stateSubject()
+	}
+	if r.kind == kindPresig {
+		return r.slot.presigSubject(r.id)
 	}
 	return r.slot.shareSubject(r.epoch)
 }

@@ -42,6 +42,11 @@ func (s *Store) putPending(sh *Share, restored bool) error {
 		case !restored:
 			err = checkNewEpoch(m, sh.Epoch)
 		}
+		if err == nil && restored {
+			// Presignatures are never restored, and none made before
+			// survives a restore (SECURITY.md B10).
+			_, err = s.dropPresigs(sl)
+		}
 		if err == nil {
 			err = s.writePending(aead, sl, m, sh)
 		}
@@ -86,7 +91,8 @@ func (s *Store) writePending(aead cipher.AEAD, sl slot, m manifest, sh *Share) e
 
 // Commit makes the pending epoch the active one. It first checks that the
 // pending share opens, then rewrites the state manifest, then overwrites the
-// old active share with zeros and removes it. If the process dies midway,
+// old active share with zeros and removes it, and drops the old epoch's
+// presignatures. If the process dies midway,
 // the store holds either the old state or the new one.
 func (s *Store) Commit(walletID, partyID string, epoch uint64) error {
 	return s.settle("commit", walletID, partyID, epoch, func(aead cipher.AEAD, sl slot, m manifest) error {
@@ -95,7 +101,14 @@ func (s *Store) Commit(walletID, partyID string, epoch uint64) error {
 			return err
 		}
 		sh.Wipe()
-		return s.switchTo(aead, sl, manifest{active: epoch})
+		if err := s.switchTo(aead, sl, manifest{active: epoch}); err != nil {
+			return err
+		}
+		// The presignatures of the old epoch are never used after it
+		// (SECURITY.md B10); those that a crash leaves here are refused by
+		// their epoch, and dropped at the next commit.
+		_, err = s.dropPresigs(sl)
+		return err
 	})
 }
 
