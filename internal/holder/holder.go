@@ -125,6 +125,13 @@ func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Tr
 			}
 		}
 	}
+	if d.PresignatureID != "" {
+		used, err := h.withPresignature(d, &cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer used()
+	}
 	// The new share is stored only once the test signature with the new
 	// shares verified (the engine runs it before BeforeConfirm), and
 	// confirmed to the others only once stored.
@@ -151,6 +158,12 @@ func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Tr
 	}
 	if err != nil {
 		return nil, err
+	}
+	if d.Kind == ceremony.KindPresign {
+		if err := h.storePresignature(d, res.Presignature); err != nil {
+			return nil, err
+		}
+		res.Presignature = nil
 	}
 	return res, nil
 }

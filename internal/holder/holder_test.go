@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,13 +26,28 @@ func holders(t *testing.T) map[party.ID]*holder.Holder {
 	t.Helper()
 	hs := map[party.ID]*holder.Holder{}
 	for _, id := range ceremonytest.FixtureParties {
-		st, err := shares.Open(t.TempDir(), sharestest.NewMemoryKeyring())
+		kr := sharestest.NewMemoryKeyring()
+		st, err := shares.Open(t.TempDir(), kr)
 		if err != nil {
 			t.Fatal(err)
 		}
+		keyrings.Store(st, kr)
 		hs[id] = &holder.Holder{ID: id, Store: st}
 	}
 	return hs
+}
+
+// keyrings remembers each holder store's keyring, to reopen the store as
+// a restarted party would.
+var keyrings sync.Map // *shares.Store -> shares.Keyring
+
+func keyringOf(t *testing.T, h *holder.Holder) shares.Keyring {
+	t.Helper()
+	kr, ok := keyrings.Load(h.Store)
+	if !ok {
+		t.Fatal("no keyring recorded for the store")
+	}
+	return kr.(shares.Keyring)
 }
 
 // run runs d with the given holders over one network, each with its own

@@ -1,0 +1,134 @@
+package holder_test
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/taurusgroup/multi-party-sig/pkg/party"
+
+	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/ceremony/ceremonytest"
+	"github.com/paratro/paratro/internal/chain/ethereum"
+	"github.com/paratro/paratro/internal/holder"
+	"github.com/paratro/paratro/shares"
+)
+
+// TestPresignatureSignsOnceAtEveryParty: a presignature made by a presign
+// ceremony signs once; a second request naming it, with another digest or
+// the same, is refused by every party before any message leaves
+// (SECURITY.md release case 11); so is one whose mark survived a crash
+// (case 28), and every presignature after a restore.
+func TestPresignatureSignsOnceAtEveryParty(t *testing.T) {
+	if testing.Short() {
+		t.Skip("CMP presign and sign ceremonies: seconds, and minutes under the race detector; runs without -short")
+	}
+	hs := holders(t)
+	fixture := ceremonytest.ECDSAShares(t)
+	for id, h := range hs {
+		if err := h.Import("wal_ps", 1, fixture[id]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signers := []party.ID{"alice", "bob"}
+	presignOnce := func() string {
+		t.Helper()
+		d, err := hs["alice"].Describe(ceremony.KindPresign, "wal_ps", signers, nil, time.Now().Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		requireNoErrors(t, run(t, hs, d, nil))
+		for _, id := range signers {
+			list, err := hs[id].Store.Presignatures("wal_ps", string(id))
+			if err != nil || len(list) == 0 || list[len(list)-1].ID != holder.PresignatureID(d) {
+				t.Fatalf("%s holds %v, %v", id, list, err)
+			}
+		}
+		return holder.PresignatureID(d)
+	}
+	sign := func(id, text string) (map[party.ID]error, int64) {
+		t.Helper()
+		d, err := hs["alice"].Describe(ceremony.KindSign, "wal_ps", signers, ceremonytest.Digest(text), time.Now().Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.PresignatureID = id
+		var sent atomic.Int64
+		errs := run(t, hs, d, func(to party.ID, m *ceremony.Message) []*ceremony.Message {
+			sent.Add(1)
+			return []*ceremony.Message{m}
+		})
+		return errs, sent.Load()
+	}
+
+	ps := presignOnce()
+	digest := ceremonytest.Digest("pay once")
+	d, _ := hs["alice"].Describe(ceremony.KindSign, "wal_ps", signers, digest, time.Now().Add(time.Minute))
+	d.PresignatureID = ps
+	net := ceremony.NewMemoryNetwork(signers...)
+	done := make(chan error, 1)
+	go func() { _, err := hs["bob"].Run(ctx, d, net.Endpoint("bob"), nil); done <- err }()
+	res, err := hs["alice"].Run(ctx, d, net.Endpoint("alice"), nil)
+	if err != nil || <-done != nil {
+		t.Fatalf("sign with the presignature failed: %v", err)
+	}
+	addr, _ := ethereum.Address(fixture["alice"].PublicKey())
+	if err := ethereum.VerifyDigest(addr, digest, res.Signature); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, text := range []string{"pay twice", "pay once"} {
+		errs, sent := sign(ps, text)
+		for _, id := range signers {
+			if !errors.Is(errs[id], shares.ErrPresignatureUsed) {
+				t.Fatalf("second use (%q): %s got %v, want it refused as used", text, id, errs[id])
+			}
+		}
+		if sent != 0 {
+			t.Fatalf("second use (%q): %d messages left the parties", text, sent)
+		}
+	}
+
+	t.Run("a mark that survived a crash", func(t *testing.T) {
+		ps := presignOnce()
+		// alice marked it used, then died before her signature share left.
+		if err := hs["alice"].Store.MarkPresignatureUsed("wal_ps", "alice", ps); err != nil {
+			t.Fatal(err)
+		}
+		reopened, err := shares.Open(hs["alice"].Store.Dir(), keyringOf(t, hs["alice"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice := &holder.Holder{ID: "alice", Store: reopened}
+		d, _ := alice.Describe(ceremony.KindSign, "wal_ps", signers, ceremonytest.Digest("after the crash"), time.Now().Add(time.Minute))
+		d.PresignatureID = ps
+		if _, err := alice.Run(ctx, d, ceremony.NewMemoryNetwork(signers...).Endpoint("alice"), nil); !errors.Is(err, shares.ErrPresignatureUsed) {
+			t.Fatalf("got %v", err)
+		}
+	})
+
+	t.Run("no presignature survives a restore", func(t *testing.T) {
+		ps := presignOnce()
+		if err := hs["bob"].Store.Destroy("wal_ps", "bob"); err != nil {
+			t.Fatal(err)
+		}
+		if err := hs["bob"].Restore("wal_ps", 1, fixture["bob"]); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := hs["bob"].Describe(ceremony.KindSign, "wal_ps", signers, ceremonytest.Digest("after the restore"), time.Now().Add(time.Minute))
+		d.PresignatureID = ps
+		if _, err := hs["bob"].Run(ctx, d, ceremony.NewMemoryNetwork(signers...).Endpoint("bob"), nil); !errors.Is(err, shares.ErrNotFound) {
+			t.Fatalf("got %v", err)
+		}
+	})
+
+	t.Run("a presignature of other signers is refused", func(t *testing.T) {
+		ps := presignOnce()
+		d, _ := hs["alice"].Describe(ceremony.KindSign, "wal_ps", []party.ID{"alice", "carol"}, ceremonytest.Digest("x"), time.Now().Add(time.Minute))
+		d.PresignatureID = ps
+		if _, err := hs["alice"].Presignature(d); err == nil {
+			t.Fatal("a presignature of alice+bob was accepted for alice+carol")
+		}
+	})
+}
