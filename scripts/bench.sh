@@ -2,42 +2,50 @@
 # Benchmarks, each printing ratios measured within one run on this machine
 # (a benchmark, not a test: it never fails on a ratio).
 #
-#  relay  : 2-of-3 ECDSA (CMP) sign and key generation through the relay,
-#           with the relay and the three parties as separate processes over
-#           loopback (set up as scripts/e2e.sh does), vs the same ceremonies
-#           in one process over the in-memory transport; the two alternate.
-#           Prints p50/p95, relay/memory ratios (target for sign: ≤ 1.10),
-#           CPU time, the whole `paratro wallet sign` command's wall time, and
-#           the relay's cost per message (scripts/benchrelay).
-#  engine : the ceremony engine's overhead: each benchmark runs the same
-#           ceremony through the engine (in-memory transport) and through the
-#           bare threshold library wired the way its own tests do, interleaved
-#           in one run, and prints engine/library as a ratio (1.00 = no
-#           overhead).
+#  relay  : the table of issue 8 (scripts/benchrelay), from one run: 2-of-3
+#           ECDSA (CMP) sign, request to signature, with the relay and every
+#           party a separate process on loopback (set up as scripts/e2e.sh
+#           does) vs the same signs in one process over the in-memory
+#           transport vs the bare threshold library, alternating; p50/p95/
+#           p99, CPU seconds, ratios relay/in-memory (target <= 1.05) and
+#           in-memory/bare; DKG 2-of-3 and 3-of-5 the same three ways (wall
+#           and CPU); `paratro --help` start-up (target <= 20 ms) and idle
+#           `party run` RSS (target <= 40 MB); where the relay's time per
+#           message goes.
+#  engine : the ceremony engine's overhead in more detail (go test -bench
+#           in ceremony/: CMP sign and refresh, FROST sign), engine vs bare
+#           library interleaved, as engine/library ratios.
 #
-# Usage: scripts/bench.sh                 both, relay first (about 5 minutes on 2 cores)
-#        scripts/bench.sh relay           only the relay benchmark (about 2 minutes)
-#        scripts/bench.sh engine          only the engine benchmark (about 3 minutes)
-#        BENCH_SIGNS=5 BENCH_DKGS=1 COUNT=1 SIGN_N=3 REFRESH_N=1 scripts/bench.sh   (quick look)
+# Usage: scripts/bench.sh                 the relay table (about 10 minutes on 2 cores)
+#        scripts/bench.sh relay engine    also the engine detail (about 3 minutes more)
+#        BENCH_QUICK=1 scripts/bench.sh   a smoke run with tiny counts (under a minute; figures meaningless)
+#        BENCH_SIGNS=10 BENCH_DKGS=1 BENCH_DKGS5=0 scripts/bench.sh   (a quicker look)
 #
-# Other work on the machine slows both sides of each pair alike; the load
-# average is printed with the relay figures.
+# Other work on the machine slows every side alike, but it makes the
+# ratios noisy; the load average is printed with the table.
 set -eu
 cd "$(dirname "$0")/.."
 
 # relay benchmark
-BENCH_SIGNS=${BENCH_SIGNS:-20}        # signs on each side (about 1.5 s each)
-BENCH_DKGS=${BENCH_DKGS:-3}           # key generations on each side (about 6-10 s each, high variance)
-BENCH_CLI_SIGNS=${BENCH_CLI_SIGNS:-3} # `paratro wallet sign` commands timed whole
-BENCH_HOPS=${BENCH_HOPS:-50}          # round trips of the per-message relay measurement
-BENCH_DIR=${BENCH_DIR:-}              # keep the relay's homes and logs there
+if [ -n "${BENCH_QUICK:-}" ]; then
+	# smoke run: every row once, nothing measured well
+	: "${BENCH_SIGNS:=2}" "${BENCH_DKGS:=0}" "${BENCH_DKGS5:=0}" "${BENCH_CLI_SIGNS:=1}" "${BENCH_HOPS:=5}" "${BENCH_HELP_RUNS:=3}"
+	: "${COUNT:=1}" "${SIGN_N:=1}" "${REFRESH_N:=1}" "${FROST_N:=10}"
+fi
+BENCH_SIGNS=${BENCH_SIGNS:-50}          # 2-of-3 signs on each side (about 1-1.5 s each)
+BENCH_DKGS=${BENCH_DKGS:-3}             # 2-of-3 key generations on each side (about 5-20 s each, high variance)
+BENCH_DKGS5=${BENCH_DKGS5:-2}           # 3-of-5 key generations on each side (about 10-40 s each)
+BENCH_CLI_SIGNS=${BENCH_CLI_SIGNS:-3}   # `paratro wallet sign` commands timed whole
+BENCH_HOPS=${BENCH_HOPS:-50}            # round trips of the per-message relay measurement
+BENCH_HELP_RUNS=${BENCH_HELP_RUNS:-20}  # `paratro --help` runs (median)
+BENCH_DIR=${BENCH_DIR:-}                # keep the relay's homes and logs there
 # engine benchmark
 COUNT=${COUNT:-3}         # rounds of engine+library pairs
 SIGN_N=${SIGN_N:-5}       # CMP signs per round (about 1.6 s each)
 REFRESH_N=${REFRESH_N:-2} # CMP refreshes per round (about 6 s each)
 FROST_N=${FROST_N:-300}   # FROST signs per round (about 2 ms each)
 
-what=${*:-relay engine}
+what=${*:-relay}
 for w in $what; do
 	case $w in
 	relay | engine) ;;
@@ -52,8 +60,8 @@ relay_bench() {
 	# Binaries of their own, so that a bin/paratro rebuilt meanwhile does not matter.
 	go build -o "$tmp/paratro" ./cmd/paratro
 	go build -o "$tmp/benchrelay" ./scripts/benchrelay
-	"$tmp/benchrelay" -paratro "$tmp/paratro" -signs "$BENCH_SIGNS" -dkgs "$BENCH_DKGS" \
-		-cli-signs "$BENCH_CLI_SIGNS" -hops "$BENCH_HOPS" ${BENCH_DIR:+-dir "$BENCH_DIR"}
+	"$tmp/benchrelay" -paratro "$tmp/paratro" -signs "$BENCH_SIGNS" -dkgs "$BENCH_DKGS" -dkgs5 "$BENCH_DKGS5" \
+		-cli-signs "$BENCH_CLI_SIGNS" -hops "$BENCH_HOPS" -help-runs "$BENCH_HELP_RUNS" ${BENCH_DIR:+-dir "$BENCH_DIR"}
 }
 
 engine_bench() {

@@ -71,21 +71,33 @@ func loadavg() string {
 
 // ---- figures ----
 
-type results struct {
-	dkgRelay, signRelay []relayRun
-	dkgMem, signMem     []memRun
-	cli                 []cliRun
-	warm                [][2]time.Duration
-	load                [2]string // load averages before and after
-	traffic             *traffic
-	hop                 *hopResult
+// trio is one ceremony measured three ways in the same run.
+type trio struct {
+	relay     []relayRun
+	mem, bare []memRun
 }
 
-// stats of a sample, in milliseconds. p50 and p95 are nearest-rank.
+type results struct {
+	sign, dkg3, dkg5 trio
+	// signPresig is the relay sign with a presignature (one round): not
+	// measured until the presignature pool exists (issue 8); the table
+	// shows the row as not measured while it is empty.
+	signPresig []relayRun
+	cli        []cliRun
+	help       []time.Duration
+	idleRSS    []rss     // parties registered, no ceremony yet
+	busyRSS    []rss     // the same parties, idle again after every ceremony
+	load       [2]string // load averages before and after
+	traffic    *traffic
+	hop        *hopResult
+}
+
+// stats of a sample, in milliseconds. Percentiles are nearest-rank: with
+// fewer than 20 runs p95 is the largest, with fewer than 100 so is p99.
 type stats struct {
-	n                        int
-	p50, p95, mean, min, max float64
-	sd                       float64
+	n                             int
+	p50, p95, p99, mean, min, max float64
+	sd                            float64
 }
 
 func statsOf(ds []time.Duration) stats {
@@ -98,7 +110,7 @@ func statsOf(ds []time.Duration) stats {
 	}
 	slices.Sort(v)
 	rank := func(p float64) float64 { return v[max(0, int(math.Ceil(p*float64(len(v))))-1)] }
-	s := stats{n: len(v), p50: rank(0.50), p95: rank(0.95), min: v[0], max: v[len(v)-1]}
+	s := stats{n: len(v), p50: rank(0.50), p95: rank(0.95), p99: rank(0.99), min: v[0], max: v[len(v)-1]}
 	for _, x := range v {
 		s.mean += x
 	}
@@ -120,94 +132,186 @@ func column[T any](xs []T, f func(T) time.Duration) []time.Duration {
 	return out
 }
 
+// row is one line of the table: wall times of a measurement and the CPU
+// time of each run (user+sys of every process it involved), or why it has
+// no figures.
+type row struct {
+	name    string
+	wall    []time.Duration
+	cpu     []time.Duration // nil: not measured
+	missing string          // why there are no figures
+	target  string
+}
+
+func relayRow(name string, rs []relayRun) row {
+	return row{name: name, wall: column(rs, func(x relayRun) time.Duration { return x.total }),
+		cpu: column(rs, func(x relayRun) time.Duration { return x.cpu })}
+}
+
+func memRow(name string, ms []memRun) row {
+	return row{name: name, wall: column(ms, func(x memRun) time.Duration { return x.total }),
+		cpu: column(ms, func(x memRun) time.Duration { return x.cpu })}
+}
+
+// cpuMean is the mean CPU time in ms, or 0 where it was not measured (no
+// /proc: every run reads 0).
+func (r row) cpuMean() float64 { return statsOf(r.cpu).mean }
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
 func (r *results) print(w io.Writer, o options) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	row := func(name string, s stats) {
-		p("  %-40s %5d %9.0f %9.0f %9.0f %9.0f %9.0f %7.1f%%", name, s.n, s.p50, s.p95, s.mean, s.min, s.max, 100*s.sd/s.mean)
+	const wide = 46
+	// unit is 1 for ms, 1000 for s
+	line := func(unit float64, x row) {
+		if len(x.wall) == 0 {
+			p("  %-*s %4s  %-44s %s", wide, x.name, "-", "not measured: "+x.missing, x.target)
+			return
+		}
+		s := statsOf(x.wall)
+		cpu := "      -"
+		if c := x.cpuMean(); c > 0 {
+			cpu = fmt.Sprintf("%7.2f", c/1000)
+		}
+		p("  %-*s %4d %9.*f %9.*f %9.*f %s %s", wide, x.name, s.n, prec(unit), s.p50/unit, prec(unit), s.p95/unit,
+			prec(unit), s.p99/unit, cpu, x.target)
 	}
-	head := func() {
-		p("  %-40s %5s %9s %9s %9s %9s %9s %8s", "ms", "n", "p50", "p95", "mean", "min", "max", "sd/mean")
+	ratio := func(name string, num, den row, target float64) {
+		if len(num.wall) == 0 || len(den.wall) == 0 {
+			return
+		}
+		n, d := statsOf(num.wall), statsOf(den.wall)
+		cpu := ""
+		if nc, dc := num.cpuMean(), den.cpuMean(); nc > 0 && dc > 0 {
+			cpu = fmt.Sprintf("CPU %.3f", nc/dc)
+		}
+		t := ""
+		if target > 0 {
+			t = fmt.Sprintf("target <= %.2fx (p50): %s", target, verdict(n.p50/d.p50 <= target))
+		}
+		p("  %-*s      p50 %.3f  mean %.3f  %-10s %s", wide, name, n.p50/d.p50, n.mean/d.mean, cpu, t)
 	}
-	p("")
-	p("RELAY vs IN-MEMORY: 2-of-3 ECDSA (CMP), one machine (%d CPUs, %s/%s), relay and memory runs alternating", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
-	p("  relay : `paratro relay serve` + 3 `paratro party run --no-tui --policy` processes (ana, ben, vault; file")
-	p("          keyrings, unlocked once at party start) over 127.0.0.1. The initiator (ops, not a party) is this")
-	p("          program calling coord.Initiate, the code `paratro wallet sign|create` runs: time from posting the")
-	p("          request until every participant's outcome arrived (= the CLI's elapsed_ms). It includes the")
-	p("          approvals round trip; process start and keyring unlock of the CLI are not in it (see CLI below).")
-	p("  memory: ceremony.Run for each party in this process over ceremony.NewMemoryNetwork (ceremonytest.RunAll),")
-	p("          wall time from starting the parties until all returned; sign with the TEST-ONLY fixture shares")
-	p("          (alice+bob), keygen among alice, bob, carol. Same scheme and threshold; the shares differ.")
-	p("  p50/p95 are nearest-rank over the runs; warm-up runs (%d each) are not counted.", len(r.warm))
-	if r.load[0] != "" {
-		p("  load average before %s, after %s (on %d CPUs): other work on the machine slows both sides alike,", r.load[0], r.load[1], runtime.NumCPU())
-		p("  but under contention the scheduler shares CPUs per thread, which may favour the side with more")
-		p("  processes (relay); the CPU rows do not depend on load.")
+	head := func(title, unit string) {
+		p("")
+		p("%-*s %4s %9s %9s %9s %7s %s", wide+2, title, "n", "p50 "+unit, "p95 "+unit, "p99 "+unit, "CPU s", "target")
 	}
 
 	p("")
-	p("SIGN (2 of 3 sign; on the relay the first two parties to approve)")
-	head()
-	sr := statsOf(column(r.signRelay, func(x relayRun) time.Duration { return x.total }))
-	sm := statsOf(column(r.signMem, func(x memRun) time.Duration { return x.total }))
-	row("relay  (request → all outcomes)", sr)
-	row("memory (ceremony.Run × 2)", sm)
-	row("  relay: approvals (→ start posted)", statsOf(column(r.signRelay, func(x relayRun) time.Duration { return x.approvals })))
-	row("  relay: run (start → all outcomes)", statsOf(column(r.signRelay, func(x relayRun) time.Duration { return x.running })))
-	row("  relay: ceremony.Run in a party", statsOf(column(r.signRelay, func(x relayRun) time.Duration { return x.engine })))
-	row("  memory: ceremony.Run (longest)", statsOf(column(r.signMem, func(x memRun) time.Duration { return x.engine })))
-	cr := statsOf(column(r.signRelay, func(x relayRun) time.Duration { return x.cpu }))
-	cm := statsOf(column(r.signMem, func(x memRun) time.Duration { return x.cpu }))
-	if cr.mean > 0 {
-		row("  relay: CPU, all 5 processes", cr)
-		row("  memory: CPU", cm)
+	p("PARATRO BENCHMARKS  (%d CPUs, %s/%s, %s; load average %s before, %s after)", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH,
+		runtime.Version(), orDash(r.load[0]), orDash(r.load[1]))
+	p("relay: relay and every party a separate `paratro` process on 127.0.0.1; in-memory: the ceremony engine, every")
+	p("party in this process; bare: the threshold library alone. Wall time request -> result; CPU s: mean user+sys")
+	p("per run of every process involved. Runs of the three alternate.")
+
+	head("SIGN 2-of-3 ECDSA (CMP)", "ms")
+	signRelay := relayRow("relay, full protocol (request -> signature)", r.sign.relay)
+	presig := relayRow("relay, with a presignature", r.signPresig)
+	presig.target = "p50 <= 10 ms, p99 <= 30 ms"
+	if len(r.signPresig) == 0 {
+		presig.missing = "no presignature pool yet"
 	}
-	ratio := sr.p50 / sm.p50
-	verdict := "met"
-	if ratio > o.target {
-		verdict = "missed"
+	signMem := memRow("in-memory engine, one process", r.sign.mem)
+	signBare := memRow("bare library, one process", r.sign.bare)
+	for _, x := range []row{signRelay, presig, signMem, signBare} {
+		line(1, x)
 	}
-	p("  ratio relay/memory: p50 %.3f, mean %.3f   (relay − memory, p50: %+.0f ms)", ratio, sr.mean/sm.mean, sr.p50-sm.p50)
-	p("  median of the %d per-round ratios (each relay sign over the memory sign right after it): %.3f", sr.n, pairRatio(r.signRelay, r.signMem))
-	p("  ratio of the fastest runs (min relay / min memory), the least disturbed by other work: %.3f", sr.min/sm.min)
-	p("  target ≤ %.2f (p50 ratio): %s", o.target, verdict)
-	if noisy := 100 * sm.sd / sm.mean; noisy > 10 {
-		p("  NOTE: the memory signs alone vary by %.0f%% (sd/mean; a few %% on an idle machine): other work was", noisy)
-		p("  competing for the CPUs, so these wall-time ratios are noisy. Rerun on an idle machine, or read")
-		p("  the ratio of the fastest runs and the CPU time below.")
+	ratio("relay / in-memory", signRelay, signMem, o.target)
+	if len(r.sign.relay) > 0 {
+		p("  %-*s      %.3f", wide, "  median of per-round ratios (back to back)", pairRatio(r.sign.relay, r.sign.mem))
 	}
-	if cr.mean > 0 {
-		p("  CPU time per sign (user+sys, whatever the machine's load): relay/memory mean %.3f (%+.0f ms)", cr.mean/cm.mean, cr.mean-cm.mean)
-	}
+	ratio("in-memory / bare library", signMem, signBare, 0)
 	if len(r.cli) > 0 {
-		c := statsOf(column(r.cli, func(x cliRun) time.Duration { return x.wall }))
-		e := statsOf(column(r.cli, func(x cliRun) time.Duration { return time.Duration(x.elapsedMS) * time.Millisecond }))
-		p("")
-		p("  `paratro wallet sign --output json` as a command (not in the ratio):")
-		head()
-		row("CLI wall time (whole command)", c)
-		row("CLI elapsed_ms (same measure as relay)", e)
-		p("  the difference (p50 %.0f ms) is process start, argon2id unlock of the file keyring, reading the", c.p50-e.p50)
-		p("  home, and checking the signature: paid once per command, not by the ceremony.")
+		line(1, row{name: "`wallet sign` command, whole (not in ratio)", wall: column(r.cli, func(x cliRun) time.Duration { return x.wall })})
 	}
+
+	for _, d := range []struct {
+		title string
+		t     trio
+		n     int
+	}{{"DKG 2-of-3 ECDSA (CMP keygen)", r.dkg3, 3}, {"DKG 3-of-5 ECDSA (CMP keygen)", r.dkg5, 5}} {
+		head(d.title, "s")
+		rr := relayRow(fmt.Sprintf("relay, %d party processes", d.n), d.t.relay)
+		mr := memRow("in-memory engine, one process", d.t.mem)
+		br := memRow("bare library, one process", d.t.bare)
+		if len(d.t.relay) == 0 {
+			rr.missing, mr.missing, br.missing = "-dkgs/-dkgs5 0", "-dkgs/-dkgs5 0", "-dkgs/-dkgs5 0"
+		}
+		for _, x := range []row{rr, mr, br} {
+			line(1000, x)
+		}
+		ratio("relay / in-memory", rr, mr, o.target)
+		ratio("in-memory / bare library", mr, br, 0)
+	}
+	if len(r.dkg3.relay)+len(r.dkg5.relay) > 0 {
+		p("  Keygen draws Paillier safe primes: its wall and CPU time vary by seconds from run to run, so with few")
+		p("  runs the DKG ratios are indications; the CPU ratio is the steadier of the two.")
+	}
+
+	p("")
+	p("START-UP AND MEMORY")
+	if len(r.help) > 0 {
+		h := statsOf(r.help)
+		med := median(r.help)
+		p("  %-*s %4d %9.1f ms (min %.1f, max %.1f)              target <= 20 ms: %s", wide, "`paratro --help`, fork to exit (median)",
+			h.n, med, h.min, h.max, verdict(med <= 20))
+	}
+	rssLine := func(name string, rs []rss, target bool) {
+		if len(rs) == 0 {
+			p("  %-*s    -  not measured: no /proc", wide, name)
+			return
+		}
+		var now, peak int64
+		var who []string
+		for _, x := range rs {
+			now, peak = max(now, x.now), max(peak, x.peak)
+			who = append(who, x.name)
+		}
+		t := ""
+		if target {
+			t = "target <= 40 MB: " + verdict(mb(now) <= 40)
+		}
+		p("  %-*s %4d %9.1f MB (VmHWM %.1f MB; max of %s)  %s", wide, name, len(rs), mb(now), mb(peak), strings.Join(who, ", "), t)
+	}
+	rssLine("idle `party run` VmRSS, registered, no ceremony", r.idleRSS, true)
+	rssLine("idle `party run` VmRSS after every ceremony", r.busyRSS, false)
 
 	if r.hop != nil {
-		r.hop.print(w, r.traffic, sr.p50, sm.p50)
+		r.hop.print(w, r.traffic, statsOf(signRelay.wall).p50, statsOf(signMem.wall).p50)
 	}
-	if len(r.dkgRelay) > 0 {
-		p("")
-		p("DKG (2-of-3 keygen, every party takes part)")
-		head()
-		dr := statsOf(column(r.dkgRelay, func(x relayRun) time.Duration { return x.total }))
-		dm := statsOf(column(r.dkgMem, func(x memRun) time.Duration { return x.total }))
-		row("relay  (request → all outcomes)", dr)
-		row("memory (ceremony.Run × 3)", dm)
-		row("  relay: approvals (→ start posted)", statsOf(column(r.dkgRelay, func(x relayRun) time.Duration { return x.approvals })))
-		row("  relay: ceremony.Run in a party", statsOf(column(r.dkgRelay, func(x relayRun) time.Duration { return x.engine })))
-		p("  ratio relay/memory: p50 %.3f, mean %.3f   (relay − memory, p50: %+.0f ms)", dr.p50/dm.p50, dr.mean/dm.mean, dr.p50-dm.p50)
-		p("  CMP keygen draws Paillier safe primes: its time varies run to run by seconds (see sd/mean, min,")
-		p("  max), so with %d runs each this ratio is a rough indication only; the sign ratio is the measure.", dr.n)
+}
+
+func prec(unit float64) int {
+	if unit >= 1000 {
+		return 2
 	}
+	return 0
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// mb is KiB in megabytes (10^6 bytes).
+func mb(kib int64) float64 { return float64(kib) * 1024 / 1e6 }
+
+// median of ds in milliseconds.
+func median(ds []time.Duration) float64 {
+	v := column(ds, func(d time.Duration) time.Duration { return d })
+	slices.Sort(v)
+	n := len(v)
+	m := v[n/2]
+	if n%2 == 0 {
+		m = (v[n/2-1] + v[n/2]) / 2
+	}
+	return float64(m) / float64(time.Millisecond)
 }
 
 // pairRatio is the median of relay[i]/memory[i]: each pair ran back to back,
