@@ -34,6 +34,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -65,6 +66,7 @@ type options struct {
 	dir      string
 	fixture  string
 	target   float64
+	cpuprof  string
 }
 
 func main() {
@@ -80,11 +82,24 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "keep the homes, relay data and logs here (default: a temporary directory, removed)")
 	flag.StringVar(&o.fixture, "fixture", "ceremony/ceremonytest/testdata/TEST-ONLY-ecdsa-2of3.json", "the TEST-ONLY 2-of-3 ECDSA fixture shares the in-memory and bare signs use")
 	flag.Float64Var(&o.target, "target", 1.05, "the relay/in-memory ratio aimed at (p50), for sign and key generation")
+	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write this process's CPU profile (the in-memory and bare sides, the initiator) to this file; profile the relay and the parties with perf record -g -p PID (their pids are in the log)")
 	flag.Parse()
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchrelay:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
 	stop()
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "benchrelay:", err)
 		os.Exit(1)
 	}
@@ -381,7 +396,7 @@ func (b *bench) setup(ctx context.Context) error {
 		}
 	}
 	b.env = append(b.env, "PARATRO_RELAY="+b.url)
-	logf("relay at %s, homes and logs in %s", b.url, b.dir)
+	logf("relay at %s (pid %d), homes and logs in %s", b.url, rl.cmd.Process.Pid, b.dir)
 
 	// 2. the identities: the holders and the initiator (ops); each trusts
 	// every other. Each home's commands run in turn, the homes in parallel.
@@ -492,7 +507,11 @@ func (b *bench) setup(ctx context.Context) error {
 
 // startParty starts holder n's `paratro party run`.
 func (b *bench) startParty(n string) (*proc, error) {
-	return b.start(n, n+".party.log", "party", "run", "--no-tui", "--policy", b.policy, "--home", b.home(n))
+	p, err := b.start(n, n+".party.log", "party", "run", "--no-tui", "--policy", b.policy, "--home", b.home(n))
+	if err == nil {
+		logf("party %s: pid %d", n, p.cmd.Process.Pid)
+	}
+	return p, err
 }
 
 func (b *bench) home(name string) string { return filepath.Join(b.dir, name) }
