@@ -33,6 +33,7 @@ type rig struct {
 	mu      sync.Mutex
 	events  []Event
 	totp    map[int]string // TOTP secrets of enrolled operators, by home
+	pool    Pool           // the presignature pool every started party keeps
 }
 
 func newRig(t *testing.T, names ...string) *rig {
@@ -97,7 +98,7 @@ func (r *rig) start(i int, decide Decider) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	p := &Party{Home: r.homes[i], Relay: r.client(r.homes[i]), Decide: decide, Audit: log, Events: func(e Event) {
+	p := &Party{Home: r.homes[i], Relay: r.client(r.homes[i]), Decide: decide, Audit: log, Pool: r.pool, Events: func(e Event) {
 		r.mu.Lock()
 		r.events = append(r.events, e)
 		r.mu.Unlock()

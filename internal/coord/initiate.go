@@ -152,7 +152,7 @@ func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Reques
 	var failWait context.Context // set once a participant reported a failure
 
 	w := &watch{req: req, id: id, reqHash: hashStatement(raw), approved: map[string]bool{}, rejected: map[string]string{},
-		outcomes: map[string]*Outcome{}, progress: progress}
+		offers: map[string][]Offer{}, outcomes: map[string]*Outcome{}, progress: progress}
 	defer func() {
 		if retErr != nil && w.start == nil {
 			withdraw(r, self, id, w.reqHash, retErr)
@@ -194,7 +194,7 @@ func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Reques
 				return nil, err
 			}
 			if signers != nil {
-				w.start = &Start{Request: w.reqHash, Signers: signers}
+				w.start = &Start{Request: w.reqHash, Signers: signers, Presignature: w.presignature(signers)}
 				sraw, err := signStatement(self, TypeStart, id, w.start)
 				if err != nil {
 					return nil, err
@@ -263,6 +263,7 @@ type watch struct {
 	approved map[string]bool
 	rejected map[string]string
 	start    *Start
+	offers   map[string][]Offer // presignatures each approver offered
 	outcomes map[string]*Outcome
 	progress func(Status)
 }
@@ -283,6 +284,7 @@ func (w *watch) take(st *Statement) error {
 		if a.Approve {
 			w.approved[st.Signer] = true
 			w.order = append(w.order, st.Signer)
+			w.offers[st.Signer] = a.Presignatures
 		} else {
 			w.rejected[st.Signer] = ceremony.Sanitize(a.Reason)
 		}
@@ -327,7 +329,7 @@ func (r *Request) humanize(text string) string {
 // too many rejected.
 func (w *watch) ready() ([]string, error) {
 	needed := w.req.participants()
-	if w.req.Kind == ceremony.KindSign && len(w.req.Signers) > 0 {
+	if w.req.fixedSigners() {
 		needed = slices.Sorted(slices.Values(w.req.Signers))
 	}
 	all := w.req.Kind != ceremony.KindSign || len(w.req.Signers) > 0
@@ -483,6 +485,10 @@ func postRequest(ctx context.Context, r Relay, self *identity.Identity, req *Req
 		return "", nil, err
 	}
 	members := slices.Clone(req.Parties)
+	if req.Kind == ceremony.KindPresign {
+		// Only the signers take part: the other parties are not asked.
+		members = slices.DeleteFunc(members, func(p identity.Public) bool { return !slices.Contains(req.Signers, p.Fingerprint()) })
+	}
 	if _, ok := identity.Find(members, self.Fingerprint()); !ok {
 		members = append(members, self.Public)
 	}
@@ -490,4 +496,27 @@ func postRequest(ctx context.Context, r Relay, self *identity.Identity, req *Req
 		return "", nil, fmt.Errorf("post the request to the relay: %w", err)
 	}
 	return id, raw, nil
+}
+
+// presignature picks, for a sign among signers (sorted), a presignature
+// every one of them offered in its approval, made by exactly these
+// signers; the first signer's oldest such offer. Empty when there is none
+// or the request cannot use one: the full protocol runs.
+func (w *watch) presignature(signers []string) string {
+	if !w.req.usesPresignatures() {
+		return ""
+	}
+	for _, o := range w.offers[signers[0]] {
+		if !slices.Equal(o.Signers, signers) {
+			continue
+		}
+		all := true
+		for _, s := range signers[1:] {
+			all = all && slices.ContainsFunc(w.offers[s], func(x Offer) bool { return x.ID == o.ID && slices.Equal(x.Signers, signers) })
+		}
+		if all {
+			return o.ID
+		}
+	}
+	return ""
 }

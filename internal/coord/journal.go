@@ -115,7 +115,7 @@ func (p *Party) recover(ctx context.Context) error {
 		if j.Unsettled {
 			continue
 		}
-		d, err := j.Request.descriptor(j.CeremonyID, j.Start.Signers)
+		d, err := j.Request.startDescriptor(j.CeremonyID, j.Start)
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func (p *Party) settleOne(ctx context.Context, j *journalEntry) error {
 	}
 	pub, cd, epoch := st.PublicKey, st.ConfigDigest, st.Epoch
 	st.Wipe()
-	d, err := j.Request.descriptor(j.CeremonyID, j.Start.Signers)
+	d, err := j.Request.startDescriptor(j.CeremonyID, j.Start)
 	if err != nil {
 		return err
 	}

@@ -77,10 +77,18 @@ type Party struct {
 	// WalletStatus asks the relay for a wallet's status; a destroy
 	// request is only acted on once it says "destroyed".
 	WalletStatus WalletStatusFunc
+	// Pool keeps presignatures ready for one-round signing (presign.go).
+	Pool Pool
 
-	mu      sync.Mutex
-	running map[string]bool
-	settle  sync.Mutex
+	mu          sync.Mutex
+	running     map[string]bool
+	ownPresigns int // presign ceremonies this party's pool started, running
+	settle      sync.Mutex
+
+	poolMu   sync.Mutex
+	reserved map[string]string      // presignature ID -> the ceremony it was offered to
+	batches  map[string]*batchGrant // presign batches the holder approved
+	kick     chan struct{}
 }
 
 func (p *Party) emit(e Event) {
@@ -103,6 +111,11 @@ func (p *Party) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	p.kick = make(chan struct{}, 1)
+	if p.Pool.Keep > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.keepPool(ctx) }()
+	}
 	var after uint64
 	for {
 		p.settlePending(ctx)
@@ -125,7 +138,7 @@ func (p *Party) Run(ctx context.Context) error {
 			wg.Add(1)
 			go func(id string) {
 				defer wg.Done()
-				defer func() { p.mu.Lock(); delete(p.running, id); p.mu.Unlock() }()
+				defer func() { p.mu.Lock(); delete(p.running, id); p.mu.Unlock(); p.kickPool() }()
 				if err := p.handle(ctx, id); err != nil && ctx.Err() == nil {
 					p.emit(Event{Ceremony: id, What: "error", Err: err})
 				}
@@ -159,6 +172,9 @@ func (p *Party) handle(ctx context.Context, id string) error {
 	if req == nil {
 		return verr // cannot even read who asked: nothing to answer
 	}
+	if req.Kind == ceremony.KindPresign && !slices.Contains(req.Signers, me) {
+		return nil // not asked: only the signers make a presignature
+	}
 	p.emit(Event{Ceremony: id, Request: req, What: "request"})
 	dec := Decision{Approve: false}
 	var in *Inspection
@@ -168,9 +184,16 @@ func (p *Party) handle(ctx context.Context, id string) error {
 			in, verr = Inspect(req, pub)
 		}
 	}
-	if verr != nil {
+	auto, why := false, ""
+	if verr == nil {
+		auto, why = p.autoApproved(req)
+	}
+	switch {
+	case verr != nil:
 		dec.Reason = verr.Error()
-	} else {
+	case auto:
+		dec = Decision{Approve: true, Reason: why}
+	default:
 		// Stop asking once the question is moot: the ceremony started
 		// without this party (enough others approved) or its deadline passed.
 		// The decision's context says why it ended (context.Cause):
@@ -198,8 +221,16 @@ func (p *Party) handle(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
+		if dec.Approve {
+			p.grantBatch(req)
+		}
 	}
-	a, err := signStatement(p.Home.ID, TypeApproval, id, Approval{Approve: dec.Approve, Reason: dec.Reason, Request: reqHash})
+	var offers []Offer
+	if dec.Approve {
+		offers = p.offer(id, req)
+		defer p.release(id)
+	}
+	a, err := signStatement(p.Home.ID, TypeApproval, id, Approval{Approve: dec.Approve, Reason: dec.Reason, Request: reqHash, Presignatures: offers})
 	if err != nil {
 		return err
 	}
@@ -221,6 +252,9 @@ func (p *Party) handle(ctx context.Context, id string) error {
 	if !slices.Contains(start.Signers, me) {
 		p.emit(Event{Ceremony: id, Request: req, What: "not-selected"})
 		return nil
+	}
+	if start.Presignature != "" && !offered(offers, start) {
+		return fmt.Errorf("the start names presignature %.16s…, which this party did not offer for this request; not signing", start.Presignature)
 	}
 	return p.run(ctx, id, req, start)
 }
@@ -459,8 +493,13 @@ func checkStart(req *Request, s *Start) error {
 			return fmt.Errorf("the start names %s, who is not a party of the request", fp)
 		}
 	}
+	if s.Presignature != "" && (req.Kind != ceremony.KindSign || req.Scheme != ceremony.SchemeECDSA || req.NoPresignature || req.Index != nil) {
+		return fmt.Errorf("the start names a presignature for a request that cannot use one")
+	}
 	switch {
-	case req.Kind != ceremony.KindSign && !slices.Equal(s.Signers, req.participants()):
+	case req.Kind == ceremony.KindPresign && !slices.Equal(s.Signers, slices.Sorted(slices.Values(req.Signers))):
+		return errors.New("the start's signers differ from the presign request's")
+	case req.Kind != ceremony.KindSign && req.Kind != ceremony.KindPresign && !slices.Equal(s.Signers, req.participants()):
 		return fmt.Errorf("a %s needs every party; the start names %d of %d", req.Kind, len(s.Signers), len(req.Parties))
 	case req.Kind == ceremony.KindSign && len(s.Signers) != req.Required:
 		return fmt.Errorf("the start names %d signers; the wallet needs %d", len(s.Signers), req.Required)
@@ -472,7 +511,7 @@ func checkStart(req *Request, s *Start) error {
 
 // run runs the approved ceremony and posts this party's outcome.
 func (p *Party) run(ctx context.Context, id string, req *Request, start *Start) error {
-	d, err := req.descriptor(id, start.Signers)
+	d, err := req.startDescriptor(id, start)
 	if err != nil {
 		return err
 	}
@@ -497,6 +536,9 @@ func (p *Party) run(ctx context.Context, id string, req *Request, start *Start) 
 		return ctx.Err() // stopped: the next start reports it from the journal
 	}
 	out := outcomeOf(res, runErr)
+	if d.PresignatureID != "" {
+		out.Presignature, out.PresignaturesLeft = d.PresignatureID, p.presignaturesLeft(req.WalletID)
+	}
 	if runErr == nil {
 		out.Epoch = resultEpoch(req)
 		if err := p.record(req, res); err != nil {

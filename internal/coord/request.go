@@ -40,6 +40,12 @@ type Request struct {
 	// Taproot, for a Schnorr sign request, signs under the wallet's BIP-86
 	// Taproot output key (a P2TR key-path spend).
 	Taproot bool `json:"taproot,omitempty"`
+	// NoPresignature, for an ECDSA sign, asks for the full protocol even
+	// where the signers hold a presignature.
+	NoPresignature bool `json:"no_presignature,omitempty"`
+	// Batch, for presign, is the batch of presign ceremonies this one
+	// belongs to: a holder approves a batch once (see Batch).
+	Batch *Batch `json:"batch,omitempty"`
 	// Payload, for sign, is what the digest signs, for every party to
 	// decode and check itself (see Inspect).
 	Payload *Payload `json:"payload,omitempty"`
@@ -61,12 +67,39 @@ type Approval struct {
 	Reason  string `json:"reason,omitempty"`
 	// Request is the hash of the request statement answered.
 	Request string `json:"request"`
+	// Presignatures, in the approval of an ECDSA sign request, are the
+	// presignatures this party offers to sign it with; the start may name
+	// one of them, and then only that one (SECURITY.md B10).
+	Presignatures []Offer `json:"presignatures,omitempty"`
 }
+
+// Offer is a presignature a party holds, unused, for a sign request: its
+// ID and the signers (fingerprints, sorted) who made it.
+type Offer struct {
+	ID      string   `json:"id"`
+	Signers []string `json:"signers"`
+}
+
+// Batch names a batch of presign ceremonies started by one pool keeper
+// for one wallet and signer set. A holder who approves one request of the
+// batch has approved the batch: its next Size-1 requests are approved
+// without asking again.
+type Batch struct {
+	ID   string `json:"id"`
+	Size int    `json:"size"`
+}
+
+// maxBatch bounds a batch's size.
+const maxBatch = 1000
 
 // Start fixes the participants and lets the ceremony begin.
 type Start struct {
 	Request string   `json:"request"`
 	Signers []string `json:"signers"` // fingerprints, sorted
+	// Presignature, for an ECDSA sign, is the presignature the signers
+	// use: one every signer offered in its approval. Empty: the full
+	// protocol.
+	Presignature string `json:"presignature,omitempty"`
 }
 
 // Withdraw is the initiator taking a request back before starting it (too
@@ -85,6 +118,10 @@ type Outcome struct {
 	Culprits     []string `json:"culprits,omitempty"`
 	Waiting      []string `json:"waiting,omitempty"`
 	ReportedBy   string   `json:"reported_by,omitempty"`
+	// Presignature is the presignature a sign used; PresignaturesLeft how
+	// many this party still holds for the wallet afterwards.
+	Presignature      string `json:"presignature,omitempty"`
+	PresignaturesLeft *int   `json:"presignatures_left,omitempty"`
 	Pending      bool     `json:"pending,omitempty"`
 	PublicKey    string   `json:"public_key,omitempty"`
 	ConfigDigest string   `json:"config_digest,omitempty"`
@@ -111,6 +148,10 @@ func (r *Request) member(fp string) (identity.Public, bool) {
 func (r *Request) Validate() error {
 	switch r.Kind {
 	case ceremony.KindKeygen, ceremony.KindSign, ceremony.KindRefresh, KindDestroy:
+	case ceremony.KindPresign:
+		if err := r.validatePresign(); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("unsupported ceremony kind %q", r.Kind)
 	}
@@ -152,13 +193,45 @@ func (r *Request) Validate() error {
 			return err
 		}
 	}
-	if r.Kind == ceremony.KindSign && len(r.Signers) != 0 && len(r.Signers) != r.Required {
+	if r.Batch != nil && r.Kind != ceremony.KindPresign {
+		return fmt.Errorf("a %s request is not part of a presign batch", r.Kind)
+	}
+	if r.NoPresignature && r.Kind != ceremony.KindSign {
+		return fmt.Errorf("no_presignature is for sign requests, not %s", r.Kind)
+	}
+	if (r.Kind == ceremony.KindSign || r.Kind == ceremony.KindPresign) && len(r.Signers) != 0 && len(r.Signers) != r.Required {
 		return fmt.Errorf("name exactly %d signers, not %d", r.Required, len(r.Signers))
 	}
 	if r.Deadline.IsZero() {
 		return errors.New("the request has no deadline")
 	}
 	return ceremony.ValidateWalletID(r.WalletID)
+}
+
+// validatePresign checks what a presign request must name: the ECDSA
+// wallet's signers, and nothing to sign.
+func (r *Request) validatePresign() error {
+	switch {
+	case r.Scheme != ceremony.SchemeECDSA:
+		return fmt.Errorf("presignatures are for ecdsa wallets, not %s", r.Scheme)
+	case len(r.Signers) == 0:
+		return errors.New("a presign request names its signers")
+	case r.Digest != "" || r.Payload != nil || r.Index != nil || r.Taproot:
+		return errors.New("a presign request signs nothing: no digest, payload, index or taproot")
+	case r.Batch != nil && (r.Batch.Size < 1 || r.Batch.Size > maxBatch || ceremony.ValidateWalletID(r.Batch.ID) != nil):
+		return fmt.Errorf("a batch has an ID of letters, digits, '_' or '-' and 1 to %d requests", maxBatch)
+	}
+	return nil
+}
+
+// startDescriptor is the descriptor of the ceremony the start s began.
+func (r *Request) startDescriptor(ceremonyID string, s *Start) (*ceremony.Descriptor, error) {
+	d, err := r.descriptor(ceremonyID, s.Signers)
+	if err != nil {
+		return nil, err
+	}
+	d.PresignatureID = s.Presignature
+	return d, nil
 }
 
 // descriptor builds the ceremony descriptor every participant computes for
@@ -189,6 +262,12 @@ func (r *Request) descriptor(ceremonyID string, signers []string) (*ceremony.Des
 		}
 	}
 	return d, nil
+}
+
+// fixedSigners reports whether the request names who signs (a sign with
+// Signers, and every presign), rather than taking the first to approve.
+func (r *Request) fixedSigners() bool {
+	return (r.Kind == ceremony.KindSign || r.Kind == ceremony.KindPresign) && len(r.Signers) > 0
 }
 
 // participants are the fingerprints that must take part: every party for
@@ -228,4 +307,11 @@ func (r *Request) OperatorIdentity() (name, fp string) {
 	}
 	fp, _, _ = strings.Cut(rest, ")")
 	return name, fp
+}
+
+// usesPresignatures reports whether a request may be signed with a
+// presignature: an ECDSA sign with the wallet key that does not ask for
+// the full protocol.
+func (r *Request) usesPresignatures() bool {
+	return r.Kind == ceremony.KindSign && r.Scheme == ceremony.SchemeECDSA && r.Index == nil && !r.NoPresignature
 }

@@ -146,10 +146,10 @@ const kindDestroy = "destroy"
 func setKinds(r *Rule, v *yaml.Node) (err error) {
 	r.Kinds, err = eachItem(v, func(s string) (string, error) {
 		switch ceremony.Kind(s) {
-		case ceremony.KindKeygen, ceremony.KindSign, ceremony.KindRefresh, kindDestroy:
+		case ceremony.KindKeygen, ceremony.KindSign, ceremony.KindPresign, ceremony.KindRefresh, kindDestroy:
 			return s, nil
 		}
-		return "", fmt.Errorf("unknown kind %q; write keygen, sign, refresh or destroy", s)
+		return "", fmt.Errorf("unknown kind %q; write keygen, sign, presign, refresh or destroy", s)
 	})
 	return err
 }

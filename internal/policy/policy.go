@@ -46,7 +46,7 @@ type Policy struct {
 type Rule struct {
 	Line       int      // where the rule starts in its file
 	Action     string   // approve | reject
-	Kinds      []string // keygen, sign, refresh, destroy
+	Kinds      []string // keygen, sign, presign, refresh, destroy
 	Wallets    []string
 	Chains     []string
 	Initiators []string // names or fingerprints

@@ -43,7 +43,7 @@ type requestProbe struct {
 // Ceremony kinds as the relay authorises them, and the role each needs.
 // A destroy (erase the shares of a destroyed wallet) is the relay's own:
 // the control plane refuses it from anyone else.
-var kindRoles = map[string]Role{"keygen": RoleAdmin, "refresh": RoleAdmin, "sign": RoleOperator, "destroy": RoleOwner}
+var kindRoles = map[string]Role{"keygen": RoleAdmin, "refresh": RoleAdmin, "sign": RoleOperator, "presign": RoleOperator, "destroy": RoleOwner}
 
 // authorizeCeremony checks that the caller may start rec: it must be a
 // member whose role allows the kind of the request (refresh also needs a
