@@ -112,22 +112,22 @@ type Withdraw struct {
 
 // Outcome is how a party's side of the ceremony ended.
 type Outcome struct {
-	OK           bool     `json:"ok"`
-	Code         string   `json:"code,omitempty"`
-	Error        string   `json:"error,omitempty"`
-	Culprits     []string `json:"culprits,omitempty"`
-	Waiting      []string `json:"waiting,omitempty"`
-	ReportedBy   string   `json:"reported_by,omitempty"`
+	OK         bool     `json:"ok"`
+	Code       string   `json:"code,omitempty"`
+	Error      string   `json:"error,omitempty"`
+	Culprits   []string `json:"culprits,omitempty"`
+	Waiting    []string `json:"waiting,omitempty"`
+	ReportedBy string   `json:"reported_by,omitempty"`
 	// Presignature is the presignature a sign used; PresignaturesLeft how
 	// many this party still holds for the wallet afterwards.
 	Presignature      string `json:"presignature,omitempty"`
 	PresignaturesLeft *int   `json:"presignatures_left,omitempty"`
-	Pending      bool     `json:"pending,omitempty"`
-	PublicKey    string   `json:"public_key,omitempty"`
-	ConfigDigest string   `json:"config_digest,omitempty"`
-	Epoch        uint64   `json:"epoch,omitempty"`
-	Signature    string   `json:"signature,omitempty"`
-	ElapsedMS    int64    `json:"elapsed_ms,omitempty"`
+	Pending           bool   `json:"pending,omitempty"`
+	PublicKey         string `json:"public_key,omitempty"`
+	ConfigDigest      string `json:"config_digest,omitempty"`
+	Epoch             uint64 `json:"epoch,omitempty"`
+	Signature         string `json:"signature,omitempty"`
+	ElapsedMS         int64  `json:"elapsed_ms,omitempty"`
 }
 
 // hashStatement is how approvals and starts name the request they answer.
