@@ -45,8 +45,11 @@ moved to a new epoch, shown for active shares past epoch 1.
 backup of the wallet from this home ("never" if it has not), with
 "(epoch N, stale)" when that backup is of an older epoch than the share;
 "last export" is when share backup export last wrote one from this home.
-Presignatures are not built yet: "presignatures left" is "-" (null in
-JSON).
+"presignatures left" is how many unused presignatures this home holds
+for the active share of an ECDSA wallet (paratro party run keeps a pool
+of them for one-round signing; each is used once, and a rotation drops
+them); it is "-" (null in JSON) for a pending share and for a Schnorr
+wallet, which has no presignatures.
 
 Name, chain and times come from the wallet record; a share without one
 shows "-". The shares are opened with the keyring to read their metadata,
@@ -108,7 +111,13 @@ func listRun(opts *listOptions) error {
 	if err != nil {
 		return err
 	}
-	rows := shareRows(entries, wallets, backups)
+	rows, err := shareRows(entries, wallets, backups, func(e shares.Entry) (int, error) {
+		list, err := h.Store.Presignatures(e.WalletID, e.PartyID)
+		return len(list), err
+	})
+	if err != nil {
+		return err
+	}
 	if opts.Format == output.FormatJSON {
 		return output.JSON(opts.IO.Out, rows)
 	}
@@ -121,9 +130,10 @@ func listRun(opts *listOptions) error {
 }
 
 // shareRows joins each stored share with its wallet's record, when this
-// home keeps one, and its backup record. It is never nil, so that JSON
-// prints [] for none.
-func shareRows(entries []shares.Entry, wallets []*home.Wallet, backups map[string]home.BackupRecord) []shareJSON {
+// home keeps one, its backup record and, for the active share of an ECDSA
+// wallet, the number of unused presignatures that presigs counts. It is
+// never nil, so that JSON prints [] for none.
+func shareRows(entries []shares.Entry, wallets []*home.Wallet, backups map[string]home.BackupRecord, presigs func(shares.Entry) (int, error)) ([]shareJSON, error) {
 	byID := make(map[string]*home.Wallet, len(wallets))
 	for _, w := range wallets {
 		byID[w.ID] = w
@@ -146,9 +156,16 @@ func shareRows(entries []shares.Entry, wallets []*home.Wallet, backups map[strin
 				r.LastBackupExport, r.LastBackupExportEpoch = rfc3339(*b.LastExportAt), &b.LastExportEpoch
 			}
 		}
+		if e.State == shares.StateActive && e.Scheme == shares.SchemeECDSA {
+			n, err := presigs(e)
+			if err != nil {
+				return nil, err
+			}
+			r.PresignaturesLeft = &n
+		}
 		rows = append(rows, r)
 	}
-	return rows
+	return rows, nil
 }
 
 // tableRows are rows as table cells: "-" for what is unknown, "never" for

@@ -27,9 +27,11 @@ var (
 	rotated = time.Date(2026, time.June, 9, 17, 40, 0, 0, time.UTC)
 )
 
-// The fixture wallets: ops holds epoch 1; taproot holds epoch 1 and a
-// pending epoch 2 left by an unfinished refresh; cold was rotated to
-// epoch 2; stray is a share whose wallet record this home does not keep.
+// The fixture wallets: ops holds epoch 1 and two unused presignatures (a
+// third was used); taproot holds epoch 1 and a pending epoch 2 left by an
+// unfinished refresh; cold was rotated to epoch 2, which dropped the
+// presignature of epoch 1; stray is a share whose wallet record this home
+// does not keep.
 const (
 	ops     = "wal_aaaaaaaaaaaaaaaa"
 	taproot = "wal_bbbbbbbbbbbbbbbb"
@@ -69,9 +71,35 @@ func sharesHome(t *testing.T) (*cmdutil.Factory, string) {
 			t.Fatal(err)
 		}
 	}
+	putPresigs(t, h, ops, "ps1", "ps2", "ps3")
+	if err := h.Store.MarkPresignatureUsed(ops, "alice", "ps2"); err != nil {
+		t.Fatal(err)
+	}
+	putPresigs(t, h, cold, "old")
 	nextEpoch(t, h, taproot, false)
 	nextEpoch(t, h, cold, true)
 	return fileKeyringFactory(t), dir
+}
+
+// putPresigs stores presignatures with the given IDs for alice's active
+// share of walletID, as a presign ceremony does.
+func putPresigs(t *testing.T, h *home.Home, walletID string, ids ...string) {
+	t.Helper()
+	sh, err := h.Store.Active(walletID, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sh.Wipe()
+	for _, id := range ids {
+		p := &shares.Presignature{
+			PresigMeta: shares.PresigMeta{ID: id, WalletID: walletID, PartyID: "alice", Epoch: sh.Epoch,
+				ConfigDigest: sh.ConfigDigest, Path: "m", Signers: []string{"alice", "bob"}, CreatedAt: created},
+			Secret: []byte("presignature secret " + id),
+		}
+		if err := h.Store.PutPresignature(p); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // fileKeyringFactory is a test factory whose homes use the file keyring.
@@ -112,11 +140,11 @@ func TestShareListShowsOneRowPerShareWithPendingBesideActive(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := `WALLET                 NAME      CHAIN      SCHEME    EPOCH   STATE     CREATED            ROTATED            LAST BACKUP TEST   LAST EXPORT   PRESIGNATURES LEFT
-wal_aaaaaaaaaaaaaaaa   ops       ethereum   ecdsa     1       active    2026-03-02 08:15   -                  never              never         -
+wal_aaaaaaaaaaaaaaaa   ops       ethereum   ecdsa     1       active    2026-03-02 08:15   -                  never              never         2
 wal_bbbbbbbbbbbbbbbb   taproot   bitcoin    schnorr   1       active    2026-03-02 08:15   -                  never              never         -
 wal_bbbbbbbbbbbbbbbb   taproot   bitcoin    schnorr   2       pending   2026-03-02 08:15   -                  never              never         -
-wal_cccccccccccccccc   cold      ethereum   ecdsa     2       active    2026-03-02 08:15   2026-06-09 17:40   never              never         -
-wal_dddddddddddddddd   -         -          ecdsa     1       active    -                  -                  never              never         -
+wal_cccccccccccccccc   cold      ethereum   ecdsa     2       active    2026-03-02 08:15   2026-06-09 17:40   never              never         0
+wal_dddddddddddddddd   -         -          ecdsa     1       active    -                  -                  never              never         0
 `
 		if out != want || errOut != "" {
 			t.Fatalf("tty %v: got\n%s\nstderr %q, want\n%s", tty, out, errOut, want)
@@ -149,16 +177,16 @@ func TestShareListJSONHasStableKeysAndNoSecret(t *testing.T) {
 			str(r["presignatures_left"])}, " "))
 	}
 	want := []string{
-		"wal_aaaaaaaaaaaaaaaa ops ethereum ecdsa 1 active 2026-03-02T08:15:00Z null null null",
+		"wal_aaaaaaaaaaaaaaaa ops ethereum ecdsa 1 active 2026-03-02T08:15:00Z null null 2",
 		"wal_bbbbbbbbbbbbbbbb taproot bitcoin schnorr 1 active 2026-03-02T08:15:00Z null null null",
 		"wal_bbbbbbbbbbbbbbbb taproot bitcoin schnorr 2 pending 2026-03-02T08:15:00Z null null null",
-		"wal_cccccccccccccccc cold ethereum ecdsa 2 active 2026-03-02T08:15:00Z 2026-06-09T17:40:00Z null null",
-		"wal_dddddddddddddddd null null ecdsa 1 active null null null null",
+		"wal_cccccccccccccccc cold ethereum ecdsa 2 active 2026-03-02T08:15:00Z 2026-06-09T17:40:00Z null 0",
+		"wal_dddddddddddddddd null null ecdsa 1 active null null null 0",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	for _, secret := range []string{"secret", "Secret", "public_key", "config"} {
+	for _, secret := range []string{"secret", "Secret", "public_key", "config", "ps1", "ps3"} {
 		if strings.Contains(out, secret) {
 			t.Fatalf("the JSON mentions %q: %s", secret, out)
 		}
