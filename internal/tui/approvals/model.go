@@ -2,6 +2,8 @@ package approvals
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,6 +42,19 @@ type running struct {
 type logEntry struct {
 	at   time.Time
 	text string
+	key  string // a later line with the same key replaces this one
+}
+
+// pool is what the screen knows of one wallet's background presign
+// ceremonies since it started.
+type pool struct {
+	walletID string
+	wallet   string
+	running  map[string]bool
+	made     int
+	failed   int
+	lastErr  string
+	approved string // why the last one was approved without asking
 }
 
 // Model is the approval inbox. Build it with New; the zero value is not usable.
@@ -56,6 +71,8 @@ type Model struct {
 	selected int
 	running  []*running
 	log      []logEntry
+	pools    []*pool     // by first appearance
+	counts   []PoolCount // presignatures left, per wallet
 
 	mode     mode
 	prev     mode // the mode help or quit confirmation returns to
@@ -135,7 +152,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case WalletsHeld:
 		m.header.Wallets = int(msg)
 	case LogLine:
-		m.addLog(msg.Text)
+		m.addKeyedLog(msg.Text, msg.Key)
+	case Background:
+		m.background(msg)
+	case Presignatures:
+		m.counts = append([]PoolCount(nil), msg...)
 	case RequestArrived:
 		m.arrive(msg.Request)
 	case RequestWithdrawn:
@@ -150,8 +171,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m *Model) addLog(text string) {
-	m.log = append(m.log, logEntry{at: m.now, text: text})
+func (m *Model) addLog(text string) { m.addKeyedLog(text, "") }
+
+// addKeyedLog adds a line; one with a key replaces the line with that key.
+func (m *Model) addKeyedLog(text, key string) {
+	if key != "" {
+		m.log = slices.DeleteFunc(slices.Clone(m.log), func(e logEntry) bool { return e.key == key })
+	}
+	m.log = append(m.log, logEntry{at: m.now, text: text, key: key})
 	if len(m.log) > logSize {
 		m.log = append([]logEntry(nil), m.log[len(m.log)-logSize:]...)
 	}
@@ -175,7 +202,7 @@ func (m *Model) arrive(r Request) {
 		return
 	}
 	m.pending = append(m.pending, r)
-	m.addLog(fmt.Sprintf("%s request %s for %s from %s", r.Kind, r.ID, walletLabel(r), r.Initiator.Name))
+	m.addLog(fmt.Sprintf("%s request %s for %s from %s%s", r.Kind, r.ID, walletLabel(r), r.Initiator.Name, batchNote(r)))
 }
 
 func (m *Model) remove(id string) {
@@ -248,6 +275,70 @@ func (m *Model) done(d Done) {
 		text += ": " + d.Text
 	}
 	m.addLog(text)
+}
+
+// background counts a background ceremony in its wallet's pool and
+// rewrites that wallet's one log line.
+func (m *Model) background(b Background) {
+	if i := m.runningIndex(b.ID); i >= 0 {
+		// the holder approved it (the first of a batch): from now on it
+		// is counted with the others
+		m.running = append(m.running[:i:i], m.running[i+1:]...)
+	}
+	var p *pool
+	for i, q := range m.pools {
+		if q.walletID == b.WalletID {
+			// copy on write: an earlier Model value keeps its pools
+			c := *q
+			c.running = maps.Clone(q.running)
+			p, m.pools = &c, slices.Clone(m.pools)
+			m.pools[i] = p
+		}
+	}
+	if p == nil {
+		p = &pool{walletID: b.WalletID, wallet: b.Wallet, running: map[string]bool{}}
+		m.pools = append(slices.Clone(m.pools), p)
+	}
+	if b.Wallet != "" {
+		p.wallet = b.Wallet
+	}
+	switch b.State {
+	case BackgroundApproved:
+		p.running[b.ID] = true
+		if b.Text != "" {
+			p.approved = b.Text
+		}
+	case BackgroundStarted:
+		p.running[b.ID] = true
+	case BackgroundDone:
+		delete(p.running, b.ID)
+		p.made++
+	case BackgroundFailed:
+		delete(p.running, b.ID)
+		p.failed++
+		p.lastErr = b.Text
+	}
+	m.addKeyedLog(p.line(), "presign/"+b.WalletID)
+}
+
+// line is the pool's log line: "presign treasury: 12 made, 1 running ·
+// auto-approved: batch b1 approved by the holder (27 more)". What matters
+// most comes first: a narrow screen cuts the end.
+func (p *pool) line() string {
+	text := fmt.Sprintf("presign %s: %d made", p.wallet, p.made)
+	if n := len(p.running); n > 0 {
+		text += fmt.Sprintf(", %d running", n)
+	}
+	if p.failed > 0 {
+		text += fmt.Sprintf(", %d failed", p.failed)
+		if p.lastErr != "" {
+			text += " (last: " + p.lastErr + ")"
+		}
+	}
+	if p.approved != "" {
+		text += " · auto-approved: " + p.approved
+	}
+	return text
 }
 
 func (m Model) currentRequest() (Request, bool) {
@@ -393,7 +484,7 @@ func (m Model) keyConfirmApprove(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	m.remove(r.ID)
 	m.mode, m.current = modeInbox, ""
 	m.running = append(m.running, &running{id: r.ID, label: string(r.Kind) + " " + walletLabel(r), approved: true})
-	m.addLog(fmt.Sprintf("approved %s %s for %s", r.Kind, r.ID, walletLabel(r)))
+	m.addLog(fmt.Sprintf("approved %s %s for %s%s", r.Kind, r.ID, walletLabel(r), batchNote(r)))
 	return m, m.send(Decision{ID: r.ID, Approve: true})
 }
 
@@ -443,6 +534,14 @@ func (m Model) keyReason(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	}
 	return m, nil
+}
+
+// batchNote marks a request that opens a presign batch.
+func batchNote(r Request) string {
+	if r.Kind == KindPresign && r.Batch > 1 {
+		return fmt.Sprintf(" (batch of %d)", r.Batch)
+	}
+	return ""
 }
 
 func walletLabel(r Request) string {

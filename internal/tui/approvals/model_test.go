@@ -3,6 +3,7 @@ package approvals
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -335,5 +336,135 @@ func TestKeysArrivingTogether(t *testing.T) {
 	m, _ = send(t, m, key("enter"), key("r"), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("unknown payee"), Paste: true}, key("enter"))
 	if len(rec.got) != 2 || rec.got[1].Approve || rec.got[1].Reason != "unknown payee" {
 		t.Fatalf("pasted reason: decisions %v", rec.got)
+	}
+}
+
+func presignRequest() Request {
+	return Request{
+		ID: "p-0b1c", Kind: KindPresign, WalletID: "w-01", WalletName: "treasury", Chain: "ethereum",
+		Initiator: Identity{Name: "bob", Fingerprint: "SHA256:b0b0b0b0"},
+		Parties:   []string{"alice", "bob", "carol"}, Required: 2, Signers: []string{"alice", "bob"}, Batch: 40,
+		Deadline: t0.Add(5 * time.Minute), Received: t0.Add(-5 * time.Second),
+		SAS: "heron kiwi 5521",
+	}
+}
+
+// A presign request says in words what approving does, and that one
+// approval covers the whole batch.
+func TestPresignRequestDetail(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, newModel(t, rec), RequestArrived{Request: presignRequest()}, key("enter"))
+	golden(t, "presign_detail", m.View())
+	v := m.View()
+	for _, want := range []string{
+		"what       make presignatures for one-round signing with alice, bob",
+		"batch      batch of 40: approving approves all 40",
+		"signers    alice, bob  (of alice, bob, carol)",
+	} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the detail lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "carries no payload") {
+		t.Errorf("a presign request is described as carrying nothing:\n%s", v)
+	}
+	m, _ = send(t, m, key("a"))
+	if f := m.footer(); f != "approve all 40 presign requests of the batch for treasury? y confirm · esc cancel" {
+		t.Errorf("confirmation: %q", f)
+	}
+	m, _ = send(t, m, key("y"))
+	if want := []Decision{{ID: "p-0b1c", Approve: true}}; !slices.Equal(rec.got, want) {
+		t.Errorf("decisions %+v, want %+v", rec.got, want)
+	}
+	if last := m.log[len(m.log)-1].text; last != "approved presign p-0b1c for treasury (batch of 40)" {
+		t.Errorf("log: %q", last)
+	}
+
+	// Without a batch: no batch line, the usual confirmation.
+	single := presignRequest()
+	single.Batch = 0
+	m, _ = send(t, newModel(t, rec), RequestArrived{Request: single}, key("enter"), key("a"))
+	if strings.Contains(m.View(), "batch") || m.footer() != "approve presign for treasury? y confirm · esc cancel" {
+		t.Errorf("single presign request:\n%s", m.View())
+	}
+}
+
+// Background presign ceremonies take one log line per wallet and the
+// status line, never a row each; the first of a batch, approved by the
+// holder, leaves the running list once it is counted with the others.
+func TestBackgroundPresignsAreCompact(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, newModel(t, rec), RequestArrived{Request: presignRequest()}, key("a"), key("y"),
+		Presignatures{{WalletID: "w-01", Wallet: "treasury", Left: 0}, {WalletID: "w-03", Wallet: "ops", Left: 4}})
+	if !m.Running() {
+		t.Fatal("the approved presign is not running")
+	}
+	m, _ = send(t, m, Background{ID: "p-0b1c", WalletID: "w-01", Wallet: "treasury", State: BackgroundStarted},
+		Background{ID: "p-0b1c", WalletID: "w-01", Wallet: "treasury", State: BackgroundDone})
+	for i := range 37 {
+		id := fmt.Sprintf("p-%04d", i)
+		m, _ = send(t, m,
+			Background{ID: id, WalletID: "w-01", Wallet: "treasury", State: BackgroundApproved, Text: fmt.Sprintf("batch b1 approved by the holder (%d more)", 38-i)},
+			Background{ID: id, WalletID: "w-01", Wallet: "treasury", State: BackgroundStarted})
+		if i < 36 {
+			m, _ = send(t, m, Background{ID: id, WalletID: "w-01", Wallet: "treasury", State: BackgroundDone})
+		}
+	}
+	m, _ = send(t, m, Background{ID: "p-9999", WalletID: "w-01", Wallet: "treasury", State: BackgroundFailed, Text: "carol sent nothing"},
+		Presignatures{{WalletID: "w-01", Wallet: "treasury", Left: 37}, {WalletID: "w-03", Wallet: "ops", Left: 4}},
+		LogLine{Text: "relay heartbeat ok"})
+	golden(t, "presign_background", m.View())
+	if m.Running() {
+		t.Error("background presigns count as running ceremonies (q would ask)")
+	}
+	var presignLines int
+	for _, e := range m.log {
+		if strings.HasPrefix(e.text, "presign treasury") {
+			presignLines++
+		}
+	}
+	if presignLines != 1 {
+		t.Errorf("%d log lines for treasury's presignatures, want 1: %+v", presignLines, m.log)
+	}
+	want := "presign treasury: 37 made, 1 running, 1 failed (last: carol sent nothing) · auto-approved: batch b1 approved by the holder (2 more)"
+	if got := m.log[len(m.log)-2].text; got != want {
+		t.Errorf("treasury's log line is %q, want %q", got, want)
+	}
+	v := m.View()
+	for _, want := range []string{
+		"presignatures: treasury 37 ready (1 in progress) · ops 4 ready",
+		"no ceremonies running",
+	} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the screen lacks %q:\n%s", want, v)
+		}
+	}
+	if len(m.Pending()) != 0 {
+		t.Errorf("auto-approved presigns wait in the inbox: %v", m.Pending())
+	}
+}
+
+// The status line stays away until there is something to say.
+func TestPresignaturesLineOnlyWhenUseful(t *testing.T) {
+	m, _ := send(t, newModel(t, &recorder{}), Presignatures{{WalletID: "w-01", Wallet: "treasury"}})
+	if strings.Contains(m.View(), "presignatures") {
+		t.Errorf("no presignature and no pool, yet:\n%s", m.View())
+	}
+	m, _ = send(t, m, Presignatures{{WalletID: "w-01", Wallet: "treasury", Left: 2}})
+	if !strings.Contains(m.View(), "presignatures: treasury 2 ready") {
+		t.Errorf("two presignatures left, not shown:\n%s", m.View())
+	}
+}
+
+func TestKeyedLogLineReplacesItsPredecessor(t *testing.T) {
+	m, _ := send(t, newModel(t, &recorder{}),
+		LogLine{Text: "pool: next try in 30s", Key: "pool"}, LogLine{Text: "other"},
+		Tick(t0.Add(time.Minute)), LogLine{Text: "pool: next try in 10m", Key: "pool"})
+	var got []string
+	for _, e := range m.log {
+		got = append(got, e.at.Format("15:04:05")+" "+e.text)
+	}
+	if want := []string{"12:00:00 other", "12:01:00 pool: next try in 10m"}; !slices.Equal(got, want) {
+		t.Errorf("log %q, want %q", got, want)
 	}
 }

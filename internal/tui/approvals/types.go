@@ -21,6 +21,9 @@ const (
 	// KindDestroy asks the holder to erase its share of a wallet its
 	// owners destroyed on the relay.
 	KindDestroy Kind = "destroy"
+	// KindPresign asks the holder to make presignatures with other
+	// signers, for one-round signing later; it signs nothing itself.
+	KindPresign Kind = "presign"
 )
 
 // Identity names a holder or operator and the fingerprint of its key.
@@ -51,6 +54,13 @@ type Request struct {
 	// SAS is the short authentication string every party shows the same way,
 	// displayed exactly as given.
 	SAS string
+	// Signers, for presign, name the parties the presignatures are made
+	// with (only they, together, can sign with them).
+	Signers []string
+	// Batch, for presign, is the size of the batch the request opens:
+	// approving it approves that many presign requests (the rest of the
+	// batch is approved without asking again). 0: a single request.
+	Batch int
 }
 
 // Header describes this party for the top line of the screen.
@@ -99,8 +109,53 @@ type Done struct {
 	Text string
 }
 
-// LogLine adds a line to the log pane.
-type LogLine struct{ Text string }
+// LogLine adds a line to the log pane. A line with a Key replaces the
+// earlier line with the same Key (and moves to the end, with the new time),
+// so that a repeating event takes one line.
+type LogLine struct {
+	Text string
+	Key  string
+}
+
+// BackgroundState is where a background ceremony is.
+type BackgroundState int
+
+// The states of a background ceremony.
+const (
+	// BackgroundApproved: approved without asking the holder; Text says
+	// why (the party's own pool, or a batch the holder approved).
+	BackgroundApproved BackgroundState = iota
+	BackgroundStarted
+	BackgroundDone
+	// BackgroundFailed: it failed or ended without running; Text says why.
+	BackgroundFailed
+)
+
+// Background reports a ceremony the party runs without the holder's
+// attention: a presign for the presignature pool. The screen never gives
+// it a row of its own; it counts it in one log line per wallet and in the
+// presignatures status line. A Background message for a request the
+// holder approved (the first of a batch) takes it off the running list.
+type Background struct {
+	ID       string
+	WalletID string
+	// Wallet is the wallet as shown (its name, or its ID).
+	Wallet string
+	State  BackgroundState
+	Text   string
+}
+
+// PoolCount is how many unused presignatures this party holds for a wallet.
+type PoolCount struct {
+	WalletID string
+	Wallet   string // as shown: its name, or its ID
+	Left     int
+}
+
+// Presignatures replaces the presignature counts of the wallets this party
+// holds ECDSA shares of. The status line under the header shows them once
+// one is above zero or a presign ceremony ran.
+type Presignatures []PoolCount
 
 // WalletsHeld updates the number of wallets shown in the header.
 type WalletsHeld int

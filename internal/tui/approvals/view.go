@@ -18,7 +18,11 @@ func (m Model) View() string {
 		w = 80
 	}
 	var lines []string
-	lines = append(lines, m.headerLine(), strings.Repeat("─", w))
+	lines = append(lines, m.headerLine())
+	if l, ok := m.presignaturesLine(); ok {
+		lines = append(lines, l)
+	}
+	lines = append(lines, strings.Repeat("─", w))
 
 	switch m.mode {
 	case modeHelp:
@@ -69,6 +73,42 @@ func (m Model) headerLine() string {
 	return fmt.Sprintf("%s %s · %s · %s · relay %s",
 		s.Title.Render(m.header.Operator), s.Dim.Render("("+m.header.Fingerprint+")"),
 		state, wallets, m.header.Relay)
+}
+
+// presignaturesLine is the status line of the presignature pools:
+// "presignatures: treasury 37 ready (1 in progress) · ops 4 ready". It is
+// shown once a wallet has presignatures or a presign ceremony ran here.
+func (m Model) presignaturesLine() (string, bool) {
+	show := len(m.pools) > 0
+	var parts []string
+	shown := map[string]bool{}
+	for _, c := range m.counts {
+		show = show || c.Left > 0
+		part := fmt.Sprintf("%s %d ready", c.Wallet, c.Left)
+		if p := m.pool(c.WalletID); p != nil && len(p.running) > 0 {
+			part += fmt.Sprintf(" (%d in progress)", len(p.running))
+		}
+		parts = append(parts, part)
+		shown[c.WalletID] = true
+	}
+	for _, p := range m.pools {
+		if !shown[p.walletID] && len(p.running) > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d in progress", p.wallet, len(p.running)))
+		}
+	}
+	if !show || len(parts) == 0 {
+		return "", false
+	}
+	return m.styles.Dim.Render("presignatures: ") + strings.Join(parts, " · "), true
+}
+
+func (m Model) pool(walletID string) *pool {
+	for _, p := range m.pools {
+		if p.walletID == walletID {
+			return p
+		}
+	}
+	return nil
 }
 
 func (m Model) inboxLines(w int) []string {
@@ -142,14 +182,27 @@ func (m Model) detailLines(r Request, w int) []string {
 	if r.Required > 0 {
 		signers += fmt.Sprintf("  (%d of %d required)", r.Required, len(r.Parties))
 	}
+	if r.Kind == KindPresign && len(r.Signers) > 0 {
+		signers = strings.Join(r.Signers, ", ")
+		if len(r.Parties) > 0 {
+			signers += "  (of " + strings.Join(r.Parties, ", ") + ")"
+		}
+	}
 	field("signers", signers)
+	if r.Kind == KindPresign {
+		field("what", "make presignatures for one-round signing with "+strings.Join(r.Signers, ", ")+
+			s.Dim.Render("  (they sign nothing yet: each lets these signers sign once, later, in one round)"))
+		if r.Batch > 1 {
+			field("batch", fmt.Sprintf("batch of %d: approving approves all %d", r.Batch, r.Batch))
+		}
+	}
 	if r.Summary != "" {
 		field("what", r.Summary)
 	}
 	if r.Digest != "" {
 		field("digest", r.Digest)
 	}
-	if r.Summary == "" && r.Digest == "" {
+	if r.Summary == "" && r.Digest == "" && r.Kind != KindPresign {
 		field("what", s.Dim.Render("nothing to show: "+string(r.Kind)+" carries no payload"))
 	}
 	field("SAS", s.Title.Render(r.SAS)+s.Dim.Render("  compare with the other holders"))
@@ -214,6 +267,9 @@ func (m Model) footer() string {
 	switch m.mode {
 	case modeConfirmApprove:
 		r, _ := m.currentRequest()
+		if r.Kind == KindPresign && r.Batch > 1 {
+			return s.Warn.Render(fmt.Sprintf("approve all %d presign requests of the batch for %s? y confirm · esc cancel", r.Batch, walletLabel(r)))
+		}
 		return s.Warn.Render(fmt.Sprintf("approve %s for %s? y confirm · esc cancel", r.Kind, walletLabel(r)))
 	case modeReason:
 		return "reject reason (optional, enter sends, esc cancels): " + string(m.reason) + "_"
