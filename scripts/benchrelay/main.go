@@ -593,7 +593,8 @@ func (b *bench) relaySign(ctx context.Context, w *home.Wallet) (relayRun, error)
 	// ceremonies however many signs are asked for.
 	req := &coord.Request{Kind: ceremony.KindSign, Scheme: ceremony.Scheme(w.Scheme), WalletID: w.ID, WalletName: w.Name,
 		Chain: w.Chain, Parties: w.Parties, Required: w.Required, Epoch: w.Epoch, ConfigDigest: w.ConfigDigest,
-		Digest: hex.EncodeToString(digest), Deadline: now.Add(30 * time.Second), CreatedAt: now.UTC()}
+		Digest: hex.EncodeToString(digest), Deadline: now.Add(30 * time.Second), CreatedAt: now.UTC(),
+		NoPresignature: true} // the full protocol, even where the parties hold presignatures
 	rep, r, err := b.initiate(ctx, req)
 	if err != nil {
 		return r, err
