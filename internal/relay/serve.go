@@ -50,6 +50,11 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 			return err
 		}
 	}
+	stopPprof, err := startPprof()
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("relay: listen: %w", err)
