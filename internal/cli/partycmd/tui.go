@@ -1,6 +1,7 @@
 package partycmd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -15,7 +16,9 @@ import (
 
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/coord"
+	"github.com/paratro/paratro/internal/home"
 	"github.com/paratro/paratro/internal/tui/approvals"
+	"github.com/paratro/paratro/shares"
 )
 
 // tui drives the approvals screen for a party: coord's decisions and events
@@ -25,10 +28,16 @@ import (
 // goroutine feeds to the program (progress of one ceremony is coalesced to
 // its latest state), so a slow terminal or a holder reading a request does
 // not hold up a ceremony's messages.
+//
+// Presign ceremonies (the presignature pool's, in the background) are
+// shown as approvals.Background: one log line per wallet, not a row each.
+// The presignature counts are read from the store by one goroutine,
+// kicked when a ceremony ends, so the party never waits for the store.
 type tui struct {
 	opts *RunOptions
 	prog *tea.Program
 	q    *msgQueue
+	kick chan struct{} // recount the presignatures
 
 	mu       sync.Mutex
 	answers  map[string]chan approvals.Decision // by screen ID
@@ -39,7 +48,7 @@ type tui struct {
 // newTUI builds the program on the run's terminal (stdin for keys, stderr
 // for the screen).
 func newTUI(opts *RunOptions, in io.Reader, screen io.Writer, noColor bool) *tui {
-	t := &tui{opts: opts, q: newMsgQueue(), answers: map[string]chan approvals.Decision{}, asked: map[string]bool{}, approved: map[string]bool{}}
+	t := &tui{opts: opts, q: newMsgQueue(), kick: make(chan struct{}, 1), answers: map[string]chan approvals.Decision{}, asked: map[string]bool{}, approved: map[string]bool{}}
 	styles := approvals.PlainStyles()
 	if !noColor {
 		styles = approvals.DefaultStyles(lipgloss.NewRenderer(screen))
@@ -69,6 +78,7 @@ func (t *tui) run(ctx context.Context, party func(context.Context) error) error 
 	defer cancel()
 	go t.q.feed(ctx, t.prog)
 	go t.tick(ctx)
+	go t.countPresignatures(ctx)
 	errc := make(chan error, 1)
 	go func() {
 		err := party(ctx)
@@ -95,6 +105,57 @@ func (t *tui) tick(ctx context.Context) {
 			t.q.push(approvals.Tick(t.opts.Now()))
 		}
 	}
+}
+
+// countPresignatures sends the presignature counts now and after every
+// kick, until ctx ends.
+func (t *tui) countPresignatures(ctx context.Context) {
+	for {
+		t.q.push(presignatureCounts(t.opts.Home))
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.kick:
+		}
+	}
+}
+
+// recount asks for the presignature counts again (without waiting).
+func (t *tui) recount() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// presignatureCounts counts the unused presignatures of the active share
+// of every ECDSA wallet the home holds, sorted by the wallet as shown.
+func presignatureCounts(h *home.Home) approvals.Presignatures {
+	entries, err := h.Store.List()
+	if err != nil {
+		return nil
+	}
+	names := map[string]string{}
+	if ws, err := h.Wallets(); err == nil {
+		for _, w := range ws {
+			names[w.ID] = w.Name
+		}
+	}
+	var out approvals.Presignatures
+	for _, e := range entries {
+		if e.State != shares.StateActive || e.Scheme != shares.SchemeECDSA {
+			continue
+		}
+		list, err := h.Store.Presignatures(e.WalletID, e.PartyID)
+		if err != nil {
+			continue
+		}
+		out = append(out, approvals.PoolCount{WalletID: e.WalletID, Wallet: cmp.Or(names[e.WalletID], e.WalletID), Left: len(list)})
+	}
+	slices.SortFunc(out, func(a, b approvals.PoolCount) int {
+		return cmp.Or(cmp.Compare(a.Wallet, b.Wallet), cmp.Compare(a.WalletID, b.WalletID))
+	})
+	return out
 }
 
 // connection is the relay client's OnConnection.
@@ -165,12 +226,40 @@ func screenRequest(id string, p *coord.Proposal, now time.Time) approvals.Reques
 		sr.Digest = r.Digest
 		sr.Summary = p.Summary
 	}
+	if r.Kind == ceremony.KindPresign {
+		sr.Signers = signerNamesOf(r)
+		if r.Batch != nil && r.Batch.Size > 1 {
+			sr.Batch = r.Batch.Size
+		}
+	}
 	return sr
 }
+
+// signerNamesOf names a presign request's signers (fingerprints) by the
+// request's parties.
+func signerNamesOf(r *coord.Request) []string {
+	out := make([]string, 0, len(r.Signers))
+	for _, fp := range r.Signers {
+		name := fp
+		for _, q := range r.Parties {
+			if q.Fingerprint() == fp {
+				name = q.Name
+			}
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// walletShown is the request's wallet as the screen names it.
+func walletShown(r *coord.Request) string { return cmp.Or(r.WalletName, r.WalletID) }
 
 // event turns a party event into screen messages.
 func (t *tui) event(e coord.Event) {
 	id := short(e.Ceremony)
+	if e.Request != nil && e.Request.Kind == ceremony.KindPresign && t.presignEvent(id, e) {
+		return
+	}
 	switch e.What {
 	case "progress":
 		pr := e.Progress
@@ -190,10 +279,18 @@ func (t *tui) event(e coord.Event) {
 		if e.Outcome != nil && e.Request != nil && e.Request.Kind == ceremony.KindKeygen {
 			text = "wallet " + e.Request.WalletID + " created"
 		}
+		if o := e.Outcome; o != nil && o.Presignature != "" {
+			text = "signed in one round with a presignature"
+			if o.PresignaturesLeft != nil {
+				text += fmt.Sprintf(" (%d left)", *o.PresignaturesLeft)
+			}
+		}
 		t.q.push(approvals.Done{ID: id, OK: true, Text: text})
 		t.q.push(approvals.WalletsHeld(walletsHeld(t.opts)))
+		t.recount()
 	case "failed":
 		t.forget(id)
+		t.recount()
 		text := e.Detail
 		if e.Err != nil {
 			text = ceremony.Sanitize(e.Err.Error())
@@ -210,8 +307,21 @@ func (t *tui) event(e coord.Event) {
 		} else {
 			t.q.push(approvals.RequestWithdrawn{ID: id, Reason: ceremony.Sanitize(e.Detail)})
 		}
-	case "request", "approved":
-		// the inbox and the running list show these
+	case "request":
+		// the inbox shows it if the holder is asked
+	case "approved":
+		t.mu.Lock()
+		asked := t.asked[id]
+		t.mu.Unlock()
+		if asked || e.Request == nil {
+			return // the holder's own answer: the screen logged it
+		}
+		// approved without asking: say so, and why
+		line := "approved " + string(e.Request.Kind) + " " + e.Request.WalletID + " from " + e.Request.Initiator.Name + " without asking"
+		if e.Detail != "" {
+			line += ": " + ceremony.Sanitize(e.Detail)
+		}
+		t.q.push(approvals.LogLine{Text: line + " [" + id + "]"})
 	case "rejected":
 		t.mu.Lock()
 		asked := t.asked[id]
@@ -234,8 +344,90 @@ func (t *tui) event(e coord.Event) {
 		if e.Err != nil {
 			line += ": " + ceremony.Sanitize(e.Err.Error())
 		}
+		if e.Ceremony == "" {
+			// not about one ceremony (the presignature pool backing off):
+			// the next such line replaces it
+			t.q.push(approvals.LogLine{Text: line, Key: e.What + "/" + e.Detail})
+			return
+		}
 		t.q.push(approvals.LogLine{Text: line + " [" + id + "]"})
+		switch e.What {
+		case "settled", "erased", "aborted-after-restart":
+			t.recount() // another epoch, or none: its presignatures are gone
+		}
 	}
+}
+
+// presignEvent shows an event of a presign ceremony, run in the background
+// for a presignature pool; it reports false for what the other events
+// show as usual (the request put to the holder, and the holder's answer).
+func (t *tui) presignEvent(id string, e coord.Event) bool {
+	bg := approvals.Background{ID: id, WalletID: e.Request.WalletID, Wallet: walletShown(e.Request)}
+	t.mu.Lock()
+	asked, approved := t.asked[id], t.approved[id]
+	t.mu.Unlock()
+	switch e.What {
+	case "request":
+		return true // the inbox shows it if the holder is asked
+	case "approved":
+		if asked {
+			return true // the holder's own answer: the screen logged it
+		}
+		// the pool's own request, or the next of a batch the holder approved
+		bg.State, bg.Text = approvals.BackgroundApproved, ceremony.Sanitize(e.Detail)
+		if bg.Text == "" {
+			bg.Text = presignApprovedWhy(t.opts.Home, e.Request)
+		}
+	case "started":
+		bg.State = approvals.BackgroundStarted
+	case "progress":
+		return true // a background ceremony's rounds are not shown
+	case "done":
+		t.forget(id)
+		bg.State = approvals.BackgroundDone
+		t.recount()
+	case "failed":
+		t.forget(id)
+		bg.State, bg.Text = approvals.BackgroundFailed, ceremony.Sanitize(e.Detail)
+		if e.Err != nil {
+			bg.Text = ceremony.Sanitize(e.Err.Error())
+		}
+		t.recount()
+	case "not-selected", "withdrawn", "expired":
+		if asked && !approved {
+			return false // still a question in the inbox: it leaves it
+		}
+		t.forget(id)
+		bg.State, bg.Text = approvals.BackgroundFailed, e.What
+		if e.Detail != "" {
+			bg.Text += ": " + ceremony.Sanitize(e.Detail)
+		}
+	case "rejected":
+		if asked {
+			t.forget(id)
+			return true // the holder's own answer: the screen logged it
+		}
+		// refused without asking; a pool asks again and again: one line
+		t.q.push(approvals.LogLine{Key: "presign-refused/" + e.Request.WalletID,
+			Text: "refused presign " + e.Request.WalletID + " from " + e.Request.Initiator.Name + ": " + ceremony.Sanitize(e.Detail) + " [" + id + "]"})
+		return true
+	default:
+		return false
+	}
+	t.q.push(bg)
+	return true
+}
+
+// presignApprovedWhy says why a presign request was approved without
+// asking, when the party's event does not.
+func presignApprovedWhy(h *home.Home, r *coord.Request) string {
+	switch {
+	case r.Initiator.Fingerprint() == h.ID.Fingerprint():
+		return "this party's own presignature pool"
+	case r.Batch != nil:
+		return "batch " + ceremony.Sanitize(r.Batch.ID) + " approved by the holder"
+	}
+	return "approved without asking"
 }
 
 func (t *tui) forget(id string) {

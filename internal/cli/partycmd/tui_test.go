@@ -13,10 +13,13 @@ import (
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
 
 	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/ceremony/ceremonytest"
 	"github.com/paratro/paratro/internal/coord"
+	"github.com/paratro/paratro/internal/holder"
 	"github.com/paratro/paratro/internal/home"
 	"github.com/paratro/paratro/internal/identity"
 	"github.com/paratro/paratro/internal/tui/approvals"
+	"github.com/paratro/paratro/shares"
 	"github.com/paratro/paratro/shares/sharestest"
 )
 
@@ -399,5 +402,157 @@ func TestQueueFullKeepsRequestsAndEnds(t *testing.T) {
 	}
 	if arrived != 1 || done != 1 || ticks != 1 || len(msgs) > maxQueued+1 {
 		t.Fatalf("%d queued: %d requests, %d ends, %d ticks", len(msgs), arrived, done, ticks)
+	}
+}
+
+// presign is a presign request of bob's pool, the first of a batch of 40,
+// to be made by ana and bob.
+func (f *fixture) presign() *coord.Request {
+	return &coord.Request{Kind: ceremony.KindPresign, Scheme: ceremony.SchemeECDSA, WalletID: "wal_new", WalletName: "treasury",
+		Chain: "ethereum", Parties: []identity.Public{f.ana, f.ben, f.carl}, Required: 2, Initiator: f.ben,
+		Signers: []string{f.ben.Fingerprint(), f.ana.Fingerprint()}, Batch: &coord.Batch{ID: "b0123", Size: 40},
+		Deadline: now.Add(5 * time.Minute)}
+}
+
+func TestScreenRequestPresign(t *testing.T) {
+	f := newFixture(t)
+	r := screenRequest("abc", &coord.Proposal{CeremonyID: cid, Request: f.presign(), SAS: "s a s"}, now)
+	if r.Kind != approvals.KindPresign || !reflect.DeepEqual(r.Signers, []string{"ben", "ana"}) || r.Batch != 40 {
+		t.Errorf("presign request shown as kind %q, signers %v, batch %d; want presign, ben and ana, 40", r.Kind, r.Signers, r.Batch)
+	}
+	if r.Digest != "" || r.Summary != "" {
+		t.Errorf("presign request shows digest %q, summary %q: it signs nothing", r.Digest, r.Summary)
+	}
+	single := f.presign()
+	single.Batch = nil
+	if r := screenRequest("abc", &coord.Proposal{CeremonyID: cid, Request: single}, now); r.Batch != 0 {
+		t.Errorf("a presign request without a batch shows batch %d", r.Batch)
+	}
+}
+
+// The holder approves the first request of a batch on the screen; coord
+// approves the rest without asking ("request" then "approved"): they never
+// reach the inbox, and their ceremonies are background ones.
+func TestPresignBatchApprovedOnceThenInTheBackground(t *testing.T) {
+	f := newFixture(t)
+	f.tui.kick = make(chan struct{}, 1)
+	req := f.presign()
+	ch := f.decideAsync(t.Context(), &coord.Proposal{CeremonyID: cid, Request: req, SAS: "s a s"})
+	if a := f.waitArrived(); a.Request.Batch != 40 || a.Request.Kind != approvals.KindPresign {
+		t.Fatalf("the inbox shows %+v", a.Request)
+	}
+	f.tui.decided(approvals.Decision{ID: cid[:12], Approve: true})
+	if got := wait(t, ch); !got.d.Approve {
+		t.Fatalf("decide returned %+v, %v", got.d, got.err)
+	}
+	f.tui.event(coord.Event{Ceremony: cid, Request: req, What: "approved"})
+	f.expect("the holder's approval")
+	f.tui.event(coord.Event{Ceremony: cid, Request: req, What: "started"})
+	f.expect("the first of the batch started",
+		approvals.Background{ID: cid[:12], WalletID: "wal_new", Wallet: "treasury", State: approvals.BackgroundStarted})
+
+	// The next request of the batch, approved by coord.
+	next := "fedcba9876543210fedcba9876543210"
+	f.tui.event(coord.Event{Ceremony: next, Request: req, What: "request"})
+	f.tui.event(coord.Event{Ceremony: next, Request: req, What: "approved", Detail: "batch b0123 approved by the holder (38 more)"})
+	f.tui.event(coord.Event{Ceremony: next, Request: req, What: "started"})
+	f.tui.event(coord.Event{Ceremony: next, Request: req, What: "progress", Progress: ceremony.Event{Phase: ceremony.PhaseWaiting, Round: 1, Rounds: 3}})
+	f.tui.event(coord.Event{Ceremony: next, Request: req, What: "done", Outcome: &coord.Outcome{OK: true}})
+	bg := approvals.Background{ID: next[:12], WalletID: "wal_new", Wallet: "treasury"}
+	approved, started, done := bg, bg, bg
+	approved.State, approved.Text = approvals.BackgroundApproved, "batch b0123 approved by the holder (38 more)"
+	started.State, done.State = approvals.BackgroundStarted, approvals.BackgroundDone
+	f.expect("an auto-approved presign", approved, started, done)
+	if len(f.tui.kick) != 1 {
+		t.Error("a finished presign does not recount the presignatures")
+	}
+	f.tui.mu.Lock()
+	if len(f.tui.answers) != 0 || f.tui.asked[next[:12]] {
+		t.Errorf("questions left open: answers %v, asked %v", f.tui.answers, f.tui.asked)
+	}
+	f.tui.mu.Unlock()
+
+	// Without a reason from the party, the screen says it itself.
+	own := f.presign()
+	own.Initiator = f.ana
+	f.tui.event(coord.Event{Ceremony: next, Request: own, What: "approved"})
+	approved.Text = "this party's own presignature pool"
+	f.expect("the party's own pool", approved)
+
+	// A failure is counted in the background too, with its reason.
+	f.tui.event(coord.Event{Ceremony: next, Request: req, What: "failed", Err: errors.New("carl\nsent nothing")})
+	failed := bg
+	failed.State, failed.Text = approvals.BackgroundFailed, "carl sent nothing"
+	f.expect("a failed presign", failed)
+}
+
+// A presign request still in the inbox leaves it when it becomes moot.
+func TestPresignWithdrawnWhileAsked(t *testing.T) {
+	f := newFixture(t)
+	f.tui.asked[cid[:12]] = true
+	f.tui.event(coord.Event{Ceremony: cid, Request: f.presign(), What: "withdrawn", Detail: "withdrawn by ben"})
+	f.expect("withdrawn while asked", approvals.RequestWithdrawn{ID: cid[:12], Reason: "withdrawn by ben"})
+}
+
+// The pool's errors concern no ceremony: each replaces the one before.
+func TestPoolErrorTakesOneLogLine(t *testing.T) {
+	f := newFixture(t)
+	f.tui.event(coord.Event{What: "error", Detail: "presignature pool", Err: errors.New("presignatures for wal_new: rejected; next try in 10m0s")})
+	f.expect("pool error", approvals.LogLine{Key: "error/presignature pool",
+		Text: "error: presignature pool: presignatures for wal_new: rejected; next try in 10m0s"})
+}
+
+func TestSignDoneWithAPresignature(t *testing.T) {
+	f := newFixture(t)
+	f.tui.kick = make(chan struct{}, 1)
+	left := 36
+	f.tui.event(coord.Event{Ceremony: cid, Request: f.sign, What: "done", Outcome: &coord.Outcome{OK: true, Presignature: "ps1", PresignaturesLeft: &left}})
+	f.expect("sign done", approvals.Done{ID: cid[:12], OK: true, Text: "signed in one round with a presignature (36 left)"}, approvals.WalletsHeld(0))
+	if len(f.tui.kick) != 1 {
+		t.Error("a finished sign does not recount the presignatures")
+	}
+}
+
+// The counts come from the store: unused presignatures of the active
+// share of each ECDSA wallet, by the wallet's name.
+func TestPresignatureCounts(t *testing.T) {
+	const wa, wb = "wal_aaaaaaaaaaaaaaaa", "wal_bbbbbbbbbbbbbbbb"
+	h, err := home.Init(t.TempDir(), sharestest.NewMemoryKeyring(), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := presignatureCounts(h); len(got) != 0 {
+		t.Errorf("an empty home counts %v", got)
+	}
+	if err := h.SaveWallet(&home.Wallet{ID: wb, Name: "treasury", Chain: "ethereum", Scheme: "ecdsa", Required: 2, Epoch: 1}); err != nil {
+		t.Fatal(err)
+	}
+	hd := &holder.Holder{ID: party.ID("alice"), Store: h.Store}
+	for _, id := range []string{wa, wb} {
+		if err := hd.Import(id, 1, ceremonytest.ECDSAShares(t)["alice"]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := hd.Import("wal_ssssssssssssssss", 1, ceremonytest.SchnorrShares(t)["alice"]); err != nil {
+		t.Fatal(err)
+	}
+	sh, err := h.Store.Active(wb, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sh.Wipe()
+	for _, ps := range []string{"ps1", "ps2", "ps3"} {
+		p := &shares.Presignature{PresigMeta: shares.PresigMeta{ID: ps, WalletID: wb, PartyID: "alice", Epoch: sh.Epoch,
+			ConfigDigest: sh.ConfigDigest, Path: "m", Signers: []string{"alice", "bob"}, CreatedAt: now}, Secret: []byte("secret " + ps)}
+		if err := h.Store.PutPresignature(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Store.MarkPresignatureUsed(wb, "alice", "ps2"); err != nil {
+		t.Fatal(err)
+	}
+	want := approvals.Presignatures{{WalletID: wb, Wallet: "treasury", Left: 2}, {WalletID: wa, Wallet: wa, Left: 0}}
+	if got := presignatureCounts(h); !reflect.DeepEqual(got, want) {
+		t.Errorf("counts %+v, want %+v", got, want)
 	}
 }
