@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,7 +33,12 @@ type RunOptions struct {
 
 	PolicyFile string
 	NoTUI      bool
-	Hygiene    string // what hygiene.Harden did, for the start line
+	// Presign is how many presignatures to keep ready per wallet and
+	// signer set (0: none); PresignWith limits the signer sets to these
+	// parties (names or fingerprints).
+	Presign     int
+	PresignWith []string
+	Hygiene     string // what hygiene.Harden did, for the start line
 
 	Home  *home.Home
 	Relay coord.Relay
@@ -83,18 +89,45 @@ Before it opens the home, the party turns core dumps off (and, on Linux,
 makes itself undumpable) and locks its memory where the OS allows, so
 shares are not written to a core file or swap; its first line says which.
 
+With --presign N (env PARATRO_PRESIGN) the party keeps N presignatures
+ready for each ECDSA wallet and signer set it keeps, so that a sign needs
+one round and milliseconds of compute instead of the full protocol. It
+makes them with presign ceremonies while it is idle. It keeps the sets of
+signers that include it and in which its fingerprint is the lowest, so
+each set has exactly one keeper; --presign-with NAMES narrows them to sets
+made of this party and the named parties. The other signers approve presign
+requests by their policy (a rule that names the presign kind) or, on the
+approvals screen, once for a whole batch. A presignature is used at most
+once: each signer marks it used on disk before it computes its signature
+share. Rotating keys or restoring a backup drops every presignature of the
+old shares, and the pool refills. See docs/presignatures.md.
+
 Requests, decisions and outcomes are also appended to the home's
 hash-chained audit log (audit.log; see paratro audit). Events go to
 stderr, one line each; with --output json they go to stdout as
 one JSON object per line.`,
 		Example: `  $ paratro party run --relay http://127.0.0.1:8700
   $ paratro party run --no-tui
+  $ paratro party run --presign 40 --presign-with vault
   $ PARATRO_KEYRING=file PARATRO_KEYRING_PASSPHRASE=... paratro party run --no-tui --policy ci-policy.yaml`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Output = cmdutil.OutputFormat(cmd)
 			if opts.PolicyFile == "" && !f.IO.CanPrompt() {
 				return cmdutil.FlagErrorf("no terminal to ask for approvals: give --policy FILE for unattended runs")
+			}
+			if !cmd.Flags().Changed("presign") && f.Getenv("PARATRO_PRESIGN") != "" {
+				n, err := strconv.Atoi(f.Getenv("PARATRO_PRESIGN"))
+				if err != nil {
+					return cmdutil.FlagErrorf("PARATRO_PRESIGN must be a number of presignatures, not %q", f.Getenv("PARATRO_PRESIGN"))
+				}
+				opts.Presign = n
+			}
+			if opts.Presign < 0 || opts.Presign > maxPresign {
+				return cmdutil.FlagErrorf("--presign must be between 0 and %d, not %d", maxPresign, opts.Presign)
+			}
+			if len(opts.PresignWith) > 0 && opts.Presign == 0 {
+				return cmdutil.FlagErrorf("--presign-with needs --presign N")
 			}
 			var pol *policy.Policy
 			if opts.PolicyFile != "" {
@@ -144,6 +177,8 @@ one JSON object per line.`,
 	}
 	cmd.Flags().StringVar(&opts.PolicyFile, "policy", "", "decide requests by this policy file instead of asking (implies --no-tui)")
 	cmd.Flags().BoolVar(&opts.NoTUI, "no-tui", false, "plain line output and a y/N prompt instead of the full-screen approvals inbox")
+	cmd.Flags().IntVar(&opts.Presign, "presign", 0, "keep N presignatures ready per ECDSA wallet and signer set, for one-round signing (env PARATRO_PRESIGN; 0: none)")
+	cmd.Flags().StringSliceVar(&opts.PresignWith, "presign-with", nil, "keep presignatures only for signer sets made of this party and these parties (names or fingerprints)")
 	return cmd
 }
 
@@ -168,13 +203,48 @@ func partyRun(ctx context.Context, opts *RunOptions, u ui) error {
 		}
 		u.event(e)
 	}
-	p := &coord.Party{Home: opts.Home, Relay: opts.Relay, Decide: u.decide, Events: events, Audit: log, WalletStatus: opts.WalletStatus}
+	pool, err := poolOf(opts)
+	if err != nil {
+		return err
+	}
+	p := &coord.Party{Home: opts.Home, Relay: opts.Relay, Decide: u.decide, Events: events, Audit: log, WalletStatus: opts.WalletStatus, Pool: pool}
 	err = u.run(ctx, p.Run)
 	if err == nil && (ctx.Err() != nil || fullScreen) { // interrupted, or the holder quit the screen
 		fmt.Fprintln(opts.IO.ErrOut, "party stopped")
 		return nil
 	}
 	return err
+}
+
+// maxPresign bounds --presign: each presignature costs a presign ceremony
+// (about a second of CPU) and a sealed file.
+const maxPresign = 1000
+
+// poolOf turns --presign and --presign-with into the party's pool,
+// resolving names among the trusted identities.
+func poolOf(opts *RunOptions) (coord.Pool, error) {
+	pool := coord.Pool{Keep: opts.Presign}
+	if len(opts.PresignWith) == 0 {
+		return pool, nil
+	}
+	trusted, err := opts.Home.Trusted()
+	if err != nil {
+		return pool, err
+	}
+	for _, w := range opts.PresignWith {
+		w = strings.TrimSpace(w)
+		found := ""
+		for _, t := range trusted {
+			if t.Name == w || t.Fingerprint() == strings.ReplaceAll(w, " ", "") {
+				found = t.Fingerprint()
+			}
+		}
+		if found == "" {
+			return pool, cmdutil.FlagErrorf("--presign-with: %q is not a trusted identity here (paratro identity list)", w)
+		}
+		pool.With = append(pool.With, found)
+	}
+	return pool, nil
 }
 
 // lineUI is the plain mode: one line per event on stderr, and decisions by
@@ -272,6 +342,12 @@ func Describe(p *coord.Proposal) string {
 	if r.Kind == coord.KindDestroy {
 		fmt.Fprintf(&b, "erasing    %s\n", p.Summary)
 	}
+	if r.Kind == ceremony.KindPresign {
+		fmt.Fprintf(&b, "signers    %s (a presignature signs nothing yet: it lets them sign later in one round)\n", strings.Join(signerNames(r), ", "))
+		if r.Batch != nil && r.Batch.Size > 1 {
+			fmt.Fprintf(&b, "batch      %s of %d presign requests: approving this one approves the batch\n", r.Batch.ID, r.Batch.Size)
+		}
+	}
 	if r.Kind == ceremony.KindSign {
 		fmt.Fprintf(&b, "digest     0x%s\n", r.Digest)
 		if p.Summary != "" {
@@ -293,10 +369,27 @@ func what(r *coord.Request) string {
 		return fmt.Sprintf("rotate keys (refresh epoch %d)", r.Epoch)
 	case ceremony.KindSign:
 		return "sign"
+	case ceremony.KindPresign:
+		return "make a presignature for one-round signing"
 	case coord.KindDestroy:
 		return "erase this party's share: the wallet was destroyed"
 	}
 	return string(r.Kind)
+}
+
+// signerNames names a request's signers.
+func signerNames(r *coord.Request) []string {
+	var out []string
+	for _, fp := range r.Signers {
+		name := fp
+		for _, p := range r.Parties {
+			if p.Fingerprint() == fp {
+				name = p.Name
+			}
+		}
+		out = append(out, name)
+	}
+	return out
 }
 
 // eventWriter prints party events for people (stderr) or scripts (JSON lines).

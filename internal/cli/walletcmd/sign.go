@@ -27,6 +27,7 @@ type signOptions struct {
 	PSBT, Network                string
 	Index                        string
 	Timeout                      time.Duration
+	NoPresignature               bool
 }
 
 func newCmdSign(f *cmdutil.Factory) *cobra.Command {
@@ -62,6 +63,15 @@ share from its own share, and the signature is checked against the
 child's key and address (paratro wallet address WALLET --index N shows
 them). A --tx transaction is then sent from the child's address.
 
+An ECDSA sign with the wallet key uses a presignature when its signers
+hold one (party run --presign N keeps them ready): one round instead of
+four, milliseconds of compute instead of about a second. Each party offers
+unused presignatures with its approval; the ceremony uses one that all its
+signers offered, and each of them marks it used on disk before signing, so
+it never signs twice. Otherwise, or with --no-presignature, the full
+protocol runs. The output says which ran (presignature, presignatures_left
+in JSON).
+
 ECDSA signatures are r || s || v in hex (low s, v = 0 or 1); Schnorr
 signatures are 64-byte BIP-340 signatures.
 
@@ -87,6 +97,7 @@ WALLET is a wallet ID or name known to this home (paratro wallet list).`,
 	cmd.Flags().StringVar(&opts.Index, "index", "", "sign with the wallet's BIP-32 child N, 0-2147483647 (ECDSA only; default: the wallet key)")
 	cmd.Flags().StringVar(&opts.Signers, "signers", "", "comma-separated names of exactly REQUIRED signers (default: the first to approve)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "give up if not signed within this time")
+	cmd.Flags().BoolVar(&opts.NoPresignature, "no-presignature", false, "run the full signing protocol even when the signers hold a presignature")
 	return cmd
 }
 
@@ -104,6 +115,10 @@ type signJSON struct {
 	ElapsedMS  int64    `json:"elapsed_ms"`
 	RawTx      string   `json:"raw_tx,omitempty"`
 	TxHash     string   `json:"tx_hash,omitempty"`
+	// Presignature is the presignature used (empty: the full protocol);
+	// PresignaturesLeft the fewest any signer still holds for the wallet.
+	Presignature      string `json:"presignature,omitempty"`
+	PresignaturesLeft *int   `json:"presignatures_left,omitempty"`
 }
 
 func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletArg string) error {
@@ -184,7 +199,8 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 	epoch, cd := current(s.home, w)
 	req := &coord.Request{Kind: ceremony.KindSign, Scheme: ceremony.Scheme(w.Scheme), WalletID: w.ID, WalletName: w.Name,
 		Chain: w.Chain, Parties: w.Parties, Required: w.Required, Epoch: epoch, ConfigDigest: cd,
-		Digest: hex.EncodeToString(digest), Payload: payload, Index: index, Deadline: f.Now().Add(opts.Timeout), CreatedAt: f.Now().UTC()}
+		Digest: hex.EncodeToString(digest), Payload: payload, Index: index, NoPresignature: opts.NoPresignature,
+		Deadline: f.Now().Add(opts.Timeout), CreatedAt: f.Now().UTC()}
 	if req.Signers, err = signersOf(s.home, w, opts.Signers); err != nil {
 		return err
 	}
@@ -225,6 +241,7 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 	out := signJSON{Wallet: w.ID, Digest: hex.EncodeToString(digest), Signature: sigHex, Signers: signers,
 		Index: index, Address: addr, PublicKey: hex.EncodeToString(pub), Scheme: w.Scheme, Epoch: epoch, CeremonyID: rep.CeremonyID,
 		ElapsedMS: rep.Elapsed.Milliseconds()}
+	out.Presignature, out.PresignaturesLeft = presignatureOf(rep)
 	if tx != nil {
 		raw, hash, err := tx.Assemble(sig, addr)
 		if err != nil {
@@ -236,7 +253,14 @@ func signRun(cmd *cobra.Command, f *cmdutil.Factory, opts *signOptions, walletAr
 		return output.JSON(f.IO.Out, out)
 	}
 	if !s.quiet {
-		fmt.Fprintf(f.IO.ErrOut, "signed by %s in %s; signature verified\n", strings.Join(signers, " and "), rep.Elapsed.Round(10*time.Millisecond))
+		how := "full protocol"
+		if out.Presignature != "" {
+			how = fmt.Sprintf("one round with presignature %.8s…", out.Presignature)
+			if out.PresignaturesLeft != nil {
+				how += fmt.Sprintf(", %d left", *out.PresignaturesLeft)
+			}
+		}
+		fmt.Fprintf(f.IO.ErrOut, "signed by %s in %s (%s); signature verified\n", strings.Join(signers, " and "), roundElapsed(rep.Elapsed), how)
 	}
 	pairs := [][2]string{{"wallet", w.ID}, {"digest", "0x" + hex.EncodeToString(digest)}, {"signature", sigHex}, {"signers", strings.Join(signers, ", ")}}
 	if index != nil {
@@ -325,4 +349,26 @@ func current(h *home.Home, w *home.Wallet) (uint64, string) {
 		return st.Epoch, hex.EncodeToString(st.ConfigDigest)
 	}
 	return w.Epoch, w.ConfigDigest
+}
+
+// presignatureOf reports the presignature a sign used and the fewest any
+// signer still holds.
+func presignatureOf(rep *coord.Report) (string, *int) {
+	var left *int
+	for _, o := range rep.Outcomes {
+		if o.PresignaturesLeft != nil && (left == nil || *o.PresignaturesLeft < *left) {
+			n := *o.PresignaturesLeft
+			left = &n
+		}
+	}
+	return rep.Result().Presignature, left
+}
+
+// roundElapsed rounds a duration for people: to the millisecond below a
+// second (a one-round sign takes milliseconds), else to 10 ms.
+func roundElapsed(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(10 * time.Millisecond)
 }
