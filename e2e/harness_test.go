@@ -177,7 +177,9 @@ func newEnv(dir string) (*env, error) {
 			}
 		}
 	}
-	policy := "rules:\n  - action: approve\n    kinds: [keygen, sign, refresh]\n    initiators: [ben]\n"
+	// Presign requests come from the keeper of a signer set's pool: any holder.
+	policy := "rules:\n  - action: approve\n    kinds: [keygen, sign, refresh]\n    initiators: [ben]\n" +
+		"  - action: approve\n    kinds: [presign]\n    initiators: [ana, ben, vault]\n"
 	if err := os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(policy), 0o600); err != nil {
 		return nil, err
 	}
@@ -589,6 +591,8 @@ type partyProc struct {
 	// extraEnv is added to the environment of the next start only (a
 	// PARATRO_FAILPOINT for the kill -9 tests).
 	extraEnv []string
+	// args are added to every start's party run (--presign N).
+	args []string
 
 	mu     sync.Mutex
 	events []event
@@ -606,6 +610,7 @@ func (p *partyProc) start() error {
 	p.mu.Unlock()
 	cmd := exec.Command(bin, "party", "run", "--no-tui", "--policy", filepath.Join(p.env.dir, "policy.yaml"),
 		"--output", "json", "--home", p.home)
+	cmd.Args = append(cmd.Args, p.args...)
 	cmd.Env, cmd.SysProcAttr = append(p.env.childEnv(), p.extraEnv...), childAttr()
 	p.extraEnv = nil
 	cmd.Stderr = logf
