@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -30,7 +31,7 @@ var (
 	bucketEvidence   = []byte("evidence")   // ceremony id -> {seq -> Evidence}
 
 	keyMeta     = []byte("meta")  // Ceremony JSON
-	bucketLog   = []byte("log")   // seq -> Message JSON
+	bucketLog   = []byte("log")   // seq -> Message record (record.go)
 	bucketSlots = []byte("slots") // dedupe key -> seq
 )
 
@@ -44,12 +45,26 @@ var (
 	errQuota       = errors.New("ceremony message quota exceeded")
 )
 
-// Store is the relay's durable state in one bbolt file. Every write is one
-// fsync'd transaction, so what the relay acknowledged survives a crash.
+// Store is the relay's durable state in one bbolt file. Every write is
+// committed (fsync'd) before it returns, so what the relay acknowledged
+// survives a crash; the hot writes (messages, ceremonies, registrations)
+// made at the same time share a transaction (see update).
 type Store struct {
 	db         *bolt.DB
 	secretsKey []byte // seals TOTP secrets (secrets.key)
+
+	writes   chan writeReq // to the committer
+	closing  chan struct{} // closed by Close: the committer finishes
+	stopped  chan struct{} // closed by the committer when it has finished
+	closeErr error
+	once     sync.Once
+
+	ceremonies *recordCache[Ceremony]        // by id
+	identities *recordCache[identity.Public] // by signing key
 }
+
+// cacheSize bounds each cache of unchanging records.
+const cacheSize = 1 << 14
 
 // OpenStore opens (or creates) dir/relay.db. dir is created 0700 if
 // missing; a directory that others may write to, or that belongs to
@@ -88,7 +103,11 @@ func OpenStore(dir string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, secretsKey: key}, nil
+	s := &Store{db: db, secretsKey: key, writes: make(chan writeReq),
+		closing: make(chan struct{}), stopped: make(chan struct{}),
+		ceremonies: newRecordCache[Ceremony](cacheSize), identities: newRecordCache[identity.Public](cacheSize)}
+	go s.committer()
+	return s, nil
 }
 
 // Update runs f in a read-write transaction of the relay's database; the
@@ -120,8 +139,15 @@ func checkDataDir(dir string) error {
 	return checkOwner(dir, fi)
 }
 
-// Close closes the database file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close finishes the writes under way and closes the database file.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		close(s.closing)
+		<-s.stopped
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
 
 // seqKey is the big-endian form of a sequence number, so keys sort by it.
 func seqKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
@@ -130,7 +156,8 @@ func seqKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 // the same identity again changes nothing.
 func (s *Store) register(p identity.Public) (created bool, err error) {
 	fp := p.Fingerprint()
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
+		created = false
 		keys, names, ids := tx.Bucket(bucketKeys), tx.Bucket(bucketNames), tx.Bucket(bucketIdentities)
 		if old := keys.Get(p.SigningKey); old != nil {
 			if string(old) != fp {
@@ -152,7 +179,11 @@ func (s *Store) register(p identity.Public) (created bool, err error) {
 }
 
 // identityByKey returns the registered identity whose signing key is key.
+// A registration never changes, so one found is remembered.
 func (s *Store) identityByKey(key ed25519.PublicKey) (p identity.Public, ok bool, err error) {
+	if p, ok := s.identities.get(string(key)); ok {
+		return p, true, nil
+	}
 	err = s.db.View(func(tx *bolt.Tx) error {
 		fp := tx.Bucket(bucketKeys).Get(key)
 		if fp == nil {
@@ -161,6 +192,9 @@ func (s *Store) identityByKey(key ed25519.PublicKey) (p identity.Public, ok bool
 		ok = true
 		return json.Unmarshal(tx.Bucket(bucketIdentities).Get(fp), &p)
 	})
+	if ok && err == nil {
+		s.identities.put(string(key), p)
+	}
 	return p, ok, err
 }
 

@@ -88,7 +88,8 @@ const maxEvidence = 64
 // inbox. When the ceremony exists with the same content it returns the
 // stored one and created=false; with other content, errConflict.
 func (s *Store) createCeremony(c Ceremony, maxOpen int) (stored Ceremony, created bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
+		stored, created = Ceremony{}, false
 		cers := tx.Bucket(bucketCeremonies)
 		if b := cers.Bucket([]byte(c.ID)); b != nil {
 			if err := getJSON(b, keyMeta, &stored); err != nil {
@@ -201,8 +202,12 @@ func notifyMembers(tx *bolt.Tx, c Ceremony) error {
 	return nil
 }
 
-// ceremony returns the ceremony id, or errNotFound.
+// ceremony returns the ceremony id, or errNotFound. A ceremony never
+// changes once stored, so one found is remembered.
 func (s *Store) ceremony(id string) (c Ceremony, err error) {
+	if c, ok := s.ceremonies.get(id); ok {
+		return c, nil
+	}
 	err = s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCeremonies).Bucket([]byte(id))
 		if b == nil {
@@ -210,6 +215,9 @@ func (s *Store) ceremony(id string) (c Ceremony, err error) {
 		}
 		return getJSON(b, keyMeta, &c)
 	})
+	if err == nil {
+		s.ceremonies.put(id, c)
+	}
 	return c, err
 }
 
@@ -225,7 +233,8 @@ type appendResult struct {
 // that message's number back; different bytes in an envelope slot are
 // recorded as evidence. Evidence is committed even though the post fails.
 func (s *Store) appendMessage(id string, m Message, sl slot, maxMessages int) (res appendResult, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
+		res = appendResult{}
 		b := tx.Bucket(bucketCeremonies).Bucket([]byte(id))
 		if b == nil {
 			return errNotFound
@@ -242,7 +251,7 @@ func (s *Store) appendMessage(id string, m Message, sl slot, maxMessages int) (r
 			return err
 		}
 		m.Seq, res.seq = seq, seq
-		if err := putJSON(log, seqKey(seq), m); err != nil {
+		if err := log.Put(seqKey(seq), encodeMessage(&m)); err != nil {
 			return err
 		}
 		return slots.Put(sl.key, seqKey(seq))
@@ -252,10 +261,15 @@ func (s *Store) appendMessage(id string, m Message, sl slot, maxMessages int) (r
 
 // repost handles a message whose slot is taken by message seq.
 func (s *Store) repost(tx *bolt.Tx, log *bolt.Bucket, seq uint64, m Message, sl slot, res *appendResult) error {
+	raw := log.Get(seqKey(seq))
+	if raw == nil {
+		return errNotFound
+	}
 	var old Message
-	if err := getJSON(log, seqKey(seq), &old); err != nil {
+	if err := decodeMessage(raw, &old); err != nil {
 		return err
 	}
+	old.Data = bytes.Clone(old.Data) // kept as evidence beyond the transaction
 	res.seq = seq
 	if bytes.Equal(old.Data, m.Data) || !sl.envelope {
 		res.duplicate = true
@@ -290,13 +304,14 @@ func (s *Store) messages(id string, after uint64, visible func(*Message) bool, m
 		c := b.Bucket(bucketLog).Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
 			var m Message
-			if err := json.Unmarshal(v, &m); err != nil {
+			if err := decodeMessage(v, &m); err != nil {
 				return err
 			}
 			if visible(&m) {
 				if len(out) > 0 && (len(out) >= maxN || size+len(m.Data) > maxBytes) {
 					return nil
 				}
+				m.Data = bytes.Clone(m.Data) // out of the database's memory
 				out, size = append(out, m), size+len(m.Data)
 			}
 			last = m.Seq
