@@ -15,9 +15,16 @@
 #  engine : the ceremony engine's overhead in more detail (go test -bench
 #           in ceremony/: CMP sign and refresh, FROST sign), engine vs bare
 #           library interleaved, as engine/library ratios.
+#  load   : the relay under load (scripts/benchload): N concurrent 3-member
+#           ceremonies shaped like a CMP sign, driven by fake parties in one
+#           process that speak the real relay protocol against a real
+#           `paratro relay serve`; messages/s, p50/p99 delivery latency, the
+#           relay's CPU and RSS, at N = 10, 100, 1000 (target: N = 1000,
+#           >= 5,000 messages/s on 2 cores, p99 delivery <= 20 ms).
 #
 # Usage: scripts/bench.sh                 the relay table (about 10 minutes on 2 cores)
 #        scripts/bench.sh relay engine    also the engine detail (about 3 minutes more)
+#        scripts/bench.sh load            only the relay load table (about 2 minutes)
 #        BENCH_QUICK=1 scripts/bench.sh   a smoke run with tiny counts (under a minute; figures meaningless)
 #        BENCH_SIGNS=10 BENCH_DKGS=1 BENCH_DKGS5=0 scripts/bench.sh   (a quicker look)
 #
@@ -31,6 +38,7 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	# smoke run: every row once, nothing measured well
 	: "${BENCH_SIGNS:=2}" "${BENCH_DKGS:=0}" "${BENCH_DKGS5:=0}" "${BENCH_CLI_SIGNS:=1}" "${BENCH_HOPS:=5}" "${BENCH_HELP_RUNS:=3}"
 	: "${COUNT:=1}" "${SIGN_N:=1}" "${REFRESH_N:=1}" "${FROST_N:=10}"
+	: "${LOAD_N:=10}" "${LOAD_DURATION:=4s}" "${LOAD_WARMUP:=1s}"
 fi
 BENCH_SIGNS=${BENCH_SIGNS:-50}          # 2-of-3 signs on each side (about 1-1.5 s each)
 BENCH_DKGS=${BENCH_DKGS:-3}             # 2-of-3 key generations on each side (about 5-20 s each, high variance)
@@ -44,12 +52,16 @@ COUNT=${COUNT:-3}         # rounds of engine+library pairs
 SIGN_N=${SIGN_N:-5}       # CMP signs per round (about 1.6 s each)
 REFRESH_N=${REFRESH_N:-2} # CMP refreshes per round (about 6 s each)
 FROST_N=${FROST_N:-300}   # FROST signs per round (about 2 ms each)
+# load benchmark
+LOAD_N=${LOAD_N:-10,100,1000}     # concurrent ceremonies: one fresh relay and one row each
+LOAD_DURATION=${LOAD_DURATION:-15s} # per N, warm-up included
+LOAD_WARMUP=${LOAD_WARMUP:-3s}      # left out of the figures
 
 what=${*:-relay}
 for w in $what; do
 	case $w in
-	relay | engine) ;;
-	*) echo "usage: scripts/bench.sh [relay] [engine]" >&2; exit 2 ;;
+	relay | engine | load) ;;
+	*) echo "usage: scripts/bench.sh [relay] [engine] [load]" >&2; exit 2 ;;
 	esac
 done
 
@@ -98,9 +110,17 @@ engine_bench() {
 	}' "$out" | sort
 }
 
+load_bench() {
+	go build -o "$tmp/paratro-load" ./cmd/paratro
+	go build -o "$tmp/benchload" ./scripts/benchload
+	"$tmp/benchload" -paratro "$tmp/paratro-load" -n "$LOAD_N" -duration "$LOAD_DURATION" -warmup "$LOAD_WARMUP" \
+		${BENCH_DIR:+-dir "$BENCH_DIR/load"}
+}
+
 for w in $what; do
 	case $w in
 	relay) relay_bench ;;
 	engine) engine_bench ;;
+	load) load_bench ;;
 	esac
 done
