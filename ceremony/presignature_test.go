@@ -144,3 +144,33 @@ func slices2Equal(a, b []party.ID) bool {
 	}
 	return true
 }
+
+// TestCMPLeavesTheShareAlone: the engine hands CMP sign, presign and
+// presign-online the caller's share without copying it (a copy costs two
+// Paillier prime checks), which is only right while the library does not
+// change it. A party keeps one parsed share for many ceremonies.
+func TestCMPLeavesTheShareAlone(t *testing.T) {
+	slowCMP(t)
+	shares := ceremonytest.ECDSAShares(t)
+	before := map[party.ID][]byte{}
+	for id, sh := range shares {
+		b, err := sh.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[id] = b
+	}
+	signers := []party.ID{"alice", "bob"}
+	digest := ceremonytest.Digest("full")
+	out, _ := ceremonytest.RunAll(ctx, ceremonytest.Sign(shares, digest, signers...), shares)
+	verify(t, ceremony.SchemeECDSA, shares["alice"].PublicKey(), digest, sameSignature(t, requireOK(t, out)))
+	pre := presign(t, shares, signers...)
+	digest = ceremonytest.Digest("one round")
+	verify(t, ceremony.SchemeECDSA, shares["alice"].PublicKey(), digest, signOnline(t, shares, pre, digest, signers...))
+	for id, sh := range shares {
+		after, err := sh.MarshalBinary()
+		if err != nil || !bytes.Equal(after, before[id]) {
+			t.Fatalf("%s's share changed in sign, presign or presign-online", id)
+		}
+	}
+}

@@ -69,11 +69,16 @@ func preparePlan(d *Descriptor, cfg *Config, members []party.ID, t int) (*plan, 
 	if err := checkShare(d, cfg, sh); err != nil {
 		return nil, err
 	}
-	// The library mutates the configuration it is given (FROST refresh adds
-	// into PrivateShare in place), so it only ever sees a private copy.
-	sh, err := sh.clone()
-	if err != nil {
-		return nil, &Error{Code: CodeInternal, Reason: "could not copy the share", Err: err}
+	// The library mutates the configuration it is given in some protocols
+	// (FROST refresh adds into PrivateShare in place), so those only ever
+	// see a private copy. CMP sign, presign and presign-online only read it
+	// (TestCMPLeavesTheShareAlone), and copying a CMP share costs two
+	// Paillier prime checks: they use the caller's share as it is.
+	if d.Kind == KindRefresh || sh.scheme == SchemeSchnorr {
+		var err error
+		if sh, err = sh.clone(); err != nil {
+			return nil, &Error{Code: CodeInternal, Reason: "could not copy the share", Err: err}
+		}
 	}
 	switch d.Kind {
 	case KindRefresh:
