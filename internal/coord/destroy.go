@@ -195,6 +195,7 @@ func (p *Party) eraseWallet(ctx context.Context, walletID string) error {
 	if err := p.Home.Store.Destroy(walletID, p.Home.ID.Fingerprint()); err != nil {
 		return err
 	}
+	p.shares.Forget(walletID)
 	if err := p.dropJournalOf(walletID); err != nil {
 		return fmt.Errorf("share erased, but its journal entries remain: %w", err)
 	}

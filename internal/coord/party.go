@@ -89,6 +89,9 @@ type Party struct {
 	reserved map[string]string      // presignature ID -> the ceremony it was offered to
 	batches  map[string]*batchGrant // presign batches the holder approved
 	kick     chan struct{}
+	idleFrom time.Time // when the last ceremony other than the pool's own ended (mu)
+
+	shares holder.ShareCache // parsed shares, kept between ceremonies
 }
 
 func (p *Party) emit(e Event) {
@@ -174,6 +177,9 @@ func (p *Party) handle(ctx context.Context, id string) error {
 	}
 	if req.Kind == ceremony.KindPresign && !slices.Contains(req.Signers, me) {
 		return nil // not asked: only the signers make a presignature
+	}
+	if req.Kind != ceremony.KindPresign {
+		defer p.active()
 	}
 	p.emit(Event{Ceremony: id, Request: req, What: "request"})
 	dec := Decision{Approve: false}
@@ -266,7 +272,7 @@ func (p *Party) walletKey(req *Request) ([]byte, error) {
 		return nil, nil
 	}
 	if req.Index != nil {
-		h := &holder.Holder{ID: party.ID(p.Home.ID.Fingerprint()), Store: p.Home.Store}
+		h := &holder.Holder{ID: party.ID(p.Home.ID.Fingerprint()), Store: p.Home.Store, Cache: &p.shares}
 		return h.ChildPublicKey(req.WalletID, *req.Index)
 	}
 	st, err := p.Home.Store.Active(req.WalletID, p.Home.ID.Fingerprint())
@@ -525,7 +531,7 @@ func (p *Party) run(ctx context.Context, id string, req *Request, start *Start) 
 		return fmt.Errorf("record the ceremony before running it: %w", err)
 	}
 	p.emit(Event{Ceremony: id, Request: req, What: "started"})
-	h := &holder.Holder{ID: party.ID(p.Home.ID.Fingerprint()), Store: p.Home.Store}
+	h := &holder.Holder{ID: party.ID(p.Home.ID.Fingerprint()), Store: p.Home.Store, Cache: &p.shares}
 	tr := NewTransport(p.Relay, p.Home.ID, id, members)
 	rctx, cancel := context.WithDeadline(ctx, req.Deadline)
 	defer cancel()

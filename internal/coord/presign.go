@@ -30,6 +30,31 @@ type Pool struct {
 	// Check is how often the pool is checked while nothing happens
 	// (default 5 s); a finished ceremony checks it at once.
 	Check time.Duration
+	// Idle is how long the party must have been idle (no ceremony but the
+	// pool's own) before the pool refills (default 1 s): a burst of signs
+	// is not slowed by presign ceremonies between them.
+	Idle time.Duration
+}
+
+// active records that a ceremony other than a presign ended now.
+func (p *Party) active() {
+	p.mu.Lock()
+	p.idleFrom = time.Now()
+	p.mu.Unlock()
+}
+
+// idleFor is how much longer the pool must wait for the party to be idle.
+func (p *Party) idleFor() time.Duration {
+	idle := p.Pool.Idle
+	if idle <= 0 {
+		idle = time.Second
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.running) > p.ownPresigns {
+		return idle
+	}
+	return max(0, idle-time.Since(p.idleFrom))
 }
 
 // maxOffers is how many presignatures per signer set a party offers in
@@ -189,9 +214,14 @@ func (p *Party) keepPool(ctx context.Context) {
 		case <-t.C:
 		case <-p.kick:
 		}
+		next := check
 		for ctx.Err() == nil {
+			if wait := p.idleFor(); wait > 0 {
+				next = min(check, wait)
+				break
+			}
 			set, ok := p.nextPoolSet(backoff)
-			if !ok || p.busy() {
+			if !ok {
 				break
 			}
 			b := batches[set.key()]
@@ -209,16 +239,8 @@ func (p *Party) keepPool(ctx context.Context) {
 				p.emit(Event{What: "error", Detail: "presignature pool", Err: fmt.Errorf("presignatures for %s: %w; next try in %s", set.wallet, err, wait)})
 			}
 		}
-		t.Reset(check)
+		t.Reset(next)
 	}
-}
-
-// busy reports whether a ceremony other than this party's own presign
-// runs: the pool fills only when the party is idle.
-func (p *Party) busy() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.running) > p.ownPresigns
 }
 
 // nextPoolSet finds a signer set whose pool is below Keep and not backing

@@ -26,6 +26,8 @@ type Holder struct {
 	Store *shares.Store
 	// Now stamps new shares; nil means time.Now.
 	Now func() time.Time
+	// Cache, if set, keeps parsed shares between ceremonies (a party run).
+	Cache *ShareCache
 }
 
 // NewWalletID returns a fresh random wallet ID such as "wal_7hq2mzk4t6a3bx5c".
@@ -46,7 +48,12 @@ func (h *Holder) Share(walletID string) (*ceremony.Share, shares.Meta, error) {
 		return nil, shares.Meta{}, err
 	}
 	defer stored.Wipe()
-	sh, err := ceremony.UnmarshalShare(stored.Secret)
+	var sh *ceremony.Share
+	if h.Cache != nil {
+		sh, err = h.Cache.get(walletID, stored.Secret)
+	} else {
+		sh, err = ceremony.UnmarshalShare(stored.Secret)
+	}
 	if err != nil {
 		return nil, shares.Meta{}, fmt.Errorf("share for %s (party %s, epoch %d) is unreadable: %w", walletID, h.ID, stored.Epoch, err)
 	}
