@@ -3,7 +3,8 @@
 # (a benchmark, not a test: it never fails on a ratio).
 #
 #  relay  : the table of issue 8 (scripts/benchrelay), from one run: 2-of-3
-#           ECDSA (CMP) sign, request to signature, with the relay and every
+#           ECDSA (CMP) sign, request to signature, full protocol and one
+#           round with a presignature (party run --presign), with the relay and every
 #           party a separate process on loopback (set up as scripts/e2e.sh
 #           does) vs the same signs in one process over the in-memory
 #           transport vs the bare threshold library, alternating; p50/p95/
@@ -22,7 +23,7 @@
 #           relay's CPU and RSS, at N = 10, 100, 1000 (target: N = 1000,
 #           >= 5,000 messages/s on 2 cores, p99 delivery <= 20 ms).
 #
-# Usage: scripts/bench.sh                 the relay table (about 10 minutes on 2 cores)
+# Usage: scripts/bench.sh                 the relay table, then the load table (about 15 minutes on 2 cores)
 #        scripts/bench.sh relay engine    also the engine detail (about 3 minutes more)
 #        scripts/bench.sh load            only the relay load table (about 2 minutes)
 #        BENCH_QUICK=1 scripts/bench.sh   a smoke run with tiny counts (under a minute; figures meaningless)
@@ -36,11 +37,12 @@ cd "$(dirname "$0")/.."
 # relay benchmark
 if [ -n "${BENCH_QUICK:-}" ]; then
 	# smoke run: every row once, nothing measured well
-	: "${BENCH_SIGNS:=2}" "${BENCH_DKGS:=0}" "${BENCH_DKGS5:=0}" "${BENCH_CLI_SIGNS:=1}" "${BENCH_HOPS:=5}" "${BENCH_HELP_RUNS:=3}"
+	: "${BENCH_PRESIGS:=2}" "${BENCH_SIGNS:=2}" "${BENCH_DKGS:=0}" "${BENCH_DKGS5:=0}" "${BENCH_CLI_SIGNS:=1}" "${BENCH_HOPS:=5}" "${BENCH_HELP_RUNS:=3}"
 	: "${COUNT:=1}" "${SIGN_N:=1}" "${REFRESH_N:=1}" "${FROST_N:=10}"
 	: "${LOAD_N:=10}" "${LOAD_DURATION:=4s}" "${LOAD_WARMUP:=1s}"
 fi
 BENCH_SIGNS=${BENCH_SIGNS:-50}          # 2-of-3 signs on each side (about 1-1.5 s each)
+BENCH_PRESIGS=${BENCH_PRESIGS:-50}      # one-round signs with a presignature (the pool fills first: about 1-2 s each)
 BENCH_DKGS=${BENCH_DKGS:-3}             # 2-of-3 key generations on each side (about 5-20 s each, high variance)
 BENCH_DKGS5=${BENCH_DKGS5:-2}           # 3-of-5 key generations on each side (about 10-40 s each)
 BENCH_CLI_SIGNS=${BENCH_CLI_SIGNS:-3}   # `paratro wallet sign` commands timed whole
@@ -57,7 +59,7 @@ LOAD_N=${LOAD_N:-10,100,1000}     # concurrent ceremonies: one fresh relay and o
 LOAD_DURATION=${LOAD_DURATION:-15s} # per N, warm-up included
 LOAD_WARMUP=${LOAD_WARMUP:-3s}      # left out of the figures
 
-what=${*:-relay}
+what=${*:-relay load}
 for w in $what; do
 	case $w in
 	relay | engine | load) ;;
@@ -72,7 +74,7 @@ relay_bench() {
 	# Binaries of their own, so that a bin/paratro rebuilt meanwhile does not matter.
 	go build -o "$tmp/paratro" ./cmd/paratro
 	go build -o "$tmp/benchrelay" ./scripts/benchrelay
-	"$tmp/benchrelay" -paratro "$tmp/paratro" -signs "$BENCH_SIGNS" -dkgs "$BENCH_DKGS" -dkgs5 "$BENCH_DKGS5" \
+	"$tmp/benchrelay" -paratro "$tmp/paratro" -signs "$BENCH_SIGNS" -presigs "$BENCH_PRESIGS" -dkgs "$BENCH_DKGS" -dkgs5 "$BENCH_DKGS5" \
 		-cli-signs "$BENCH_CLI_SIGNS" -hops "$BENCH_HOPS" -help-runs "$BENCH_HELP_RUNS" ${BENCH_DIR:+-dir "$BENCH_DIR"}
 }
 

@@ -3,6 +3,7 @@ package shares
 import (
 	"crypto/rand"
 	"fmt"
+	"runtime/debug"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -58,7 +59,12 @@ func (p kdfParams) String() string {
 // derive returns the 32-byte key for passphrase. argon2 keeps its working
 // memory in buffers this package cannot zero.
 func (p kdfParams) derive(passphrase []byte) []byte {
-	return argon2.IDKey(passphrase, p.Salt, p.Time, p.MemoryKiB, p.Threads, kekLen)
+	key := argon2.IDKey(passphrase, p.Salt, p.Time, p.MemoryKiB, p.Threads, kekLen)
+	// Give the working memory (64 MiB) back to the OS at once: a party
+	// that unlocked its file keyring would otherwise keep it resident
+	// while it idles (issue 8: idle party RSS).
+	debug.FreeOSMemory()
+	return key
 }
 
 // checkAAD binds the check value to the parameters, so that editing them

@@ -36,6 +36,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -57,6 +58,7 @@ import (
 type options struct {
 	paratro  string
 	signs    int
+	presigs  int
 	dkgs     int
 	dkgs5    int
 	cliSigns int
@@ -73,6 +75,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.paratro, "paratro", "bin/paratro", "the paratro binary to run the relay and the parties with")
 	flag.IntVar(&o.signs, "signs", 50, "2-of-3 signs on each side (relay, in-memory, bare library), alternating")
+	flag.IntVar(&o.presigs, "presigs", 50, "one-round signs with a presignature over the relay (the pool is filled first: about a second each); 0 skips them")
 	flag.IntVar(&o.dkgs, "dkgs", 3, "2-of-3 ECDSA key generations on each side, alternating (0: only the relay's wallet, not counted)")
 	flag.IntVar(&o.dkgs5, "dkgs5", 2, "3-of-5 ECDSA key generations on each side, alternating (0: none; the relay side runs two more parties)")
 	flag.IntVar(&o.cliSigns, "cli-signs", 3, "`paratro wallet sign` commands timed whole (process start, keyring unlock), spread over the sign rounds")
@@ -246,9 +249,12 @@ func run(ctx context.Context, o options) error {
 			logf("  CLI wallet sign: wall %s, elapsed_ms %d", ms(c.wall), c.elapsedMS)
 		}
 	}
-	// A second relay sign row, with a presignature, belongs here once the
-	// pool exists (issue 8): res.signPresig, run alternating with the
-	// rows above; report.go prints it as not measured while it is empty.
+	// One-round signs with a presignature, over the same relay and parties.
+	if o.presigs > 0 {
+		if res.signPresig, err = b.presigSigns(ctx, wallet, o.presigs); err != nil {
+			return err
+		}
+	}
 
 	if o.hops > 0 {
 		logf("per-message relay cost: %d round trips", o.hops)
@@ -464,7 +470,8 @@ func (b *bench) setup(ctx context.Context) error {
 	// parties of the 3-of-5 wallet beyond the first three only register
 	// now; their parties run during the 3-of-5 key generations.
 	policy := filepath.Join(b.dir, "policy.yaml")
-	if err := os.WriteFile(policy, []byte("rules:\n  - action: approve\n    kinds: [keygen, sign, refresh]\n    initiators: [ops]\n"), 0o600); err != nil {
+	if err := os.WriteFile(policy, []byte("rules:\n  - action: approve\n    kinds: [keygen, sign, refresh]\n    initiators: [ops]\n"+
+		"  - action: approve\n    kinds: [presign]\n"), 0o600); err != nil {
 		return err
 	}
 	b.policy = policy
@@ -505,9 +512,10 @@ func (b *bench) setup(ctx context.Context) error {
 	return nil
 }
 
-// startParty starts holder n's `paratro party run`.
-func (b *bench) startParty(n string) (*proc, error) {
-	p, err := b.start(n, n+".party.log", "party", "run", "--no-tui", "--policy", b.policy, "--home", b.home(n))
+// startParty starts holder n's `paratro party run`, with extra arguments.
+func (b *bench) startParty(n string, extra ...string) (*proc, error) {
+	args := append([]string{"party", "run", "--no-tui", "--policy", b.policy, "--home", b.home(n)}, extra...)
+	p, err := b.start(n, n+".party.log", args...)
 	if err == nil {
 		logf("party %s: pid %d", n, p.cmd.Process.Pid)
 	}
@@ -685,4 +693,92 @@ func randomDigest() []byte {
 	d := make([]byte, 32)
 	_, _ = rand.Read(d)
 	return d
+}
+
+// presigSigns measures n one-round signs with a presignature. The keeper
+// of the signer set of the two lowest fingerprints (ana, ben and vault's)
+// is restarted with --presign n --presign-with the other one, so that
+// exactly that set's pool fills; once the keeper holds n, n signs naming
+// those signers run back to back (the pool refills only after a second of
+// idleness, so the refill does not compete with them). Afterwards the
+// keeper runs without a pool again.
+func (b *bench) presigSigns(ctx context.Context, w *home.Wallet, n int) ([]relayRun, error) {
+	pair := slices.Clone(b.parties[:3])
+	slices.SortFunc(pair, func(x, y identity.Public) int { return strings.Compare(x.Fingerprint(), y.Fingerprint()) })
+	keeper, other := pair[0], pair[1]
+	restart := func(extra ...string) error {
+		for _, p := range b.procs {
+			if p.name == keeper.Name {
+				b.stop(p)
+				break
+			}
+		}
+		_, err := b.startParty(keeper.Name, extra...)
+		return err
+	}
+	if err := restart("--presign", strconv.Itoa(n), "--presign-with", other.Name); err != nil {
+		return nil, err
+	}
+	defer restart()
+	logf("filling %s's presignature pool for %s+%s to %d", keeper.Name, keeper.Name, other.Name, n)
+	t0 := time.Now()
+	for last := -1; ; {
+		out, err := b.paratroCmd(ctx, "share", "list", "--home", b.home(keeper.Name), "--output", "json")
+		if err != nil {
+			return nil, err
+		}
+		var rows []struct {
+			WalletID          string `json:"wallet_id"`
+			PresignaturesLeft *int   `json:"presignatures_left"`
+		}
+		if err := json.Unmarshal(out, &rows); err != nil {
+			return nil, fmt.Errorf("share list: %w", err)
+		}
+		have := 0
+		for _, r := range rows {
+			if r.WalletID == w.ID && r.PresignaturesLeft != nil {
+				have = *r.PresignaturesLeft
+			}
+		}
+		if have >= n {
+			break
+		}
+		if have != last && have%10 == 0 {
+			logf("  %d/%d presignatures after %s", have, n, time.Since(t0).Round(time.Second))
+		}
+		last = have
+		if time.Since(t0) > time.Duration(n)*20*time.Second {
+			return nil, b.tailLogs(fmt.Errorf("the pool holds %d of %d presignatures after %s", have, n, time.Since(t0).Round(time.Second)))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	logf("pool filled in %s; %d one-round signs", time.Since(t0).Round(time.Second), n)
+	signers := []string{keeper.Fingerprint(), other.Fingerprint()}
+	var runs []relayRun
+	for i := range n {
+		digest := randomDigest()
+		now := time.Now()
+		req := &coord.Request{Kind: ceremony.KindSign, Scheme: ceremony.Scheme(w.Scheme), WalletID: w.ID, WalletName: w.Name,
+			Chain: w.Chain, Parties: w.Parties, Signers: signers, Required: w.Required, Epoch: w.Epoch, ConfigDigest: w.ConfigDigest,
+			Digest: hex.EncodeToString(digest), Deadline: now.Add(30 * time.Second), CreatedAt: now.UTC()}
+		rep, r, err := b.initiate(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Result().Presignature == "" {
+			return nil, fmt.Errorf("one-round sign %d ran the full protocol: no presignature was offered", i+1)
+		}
+		if err := ethereum.VerifyDigest(w.Address, digest, hexBytes(rep.Result().Signature)); err != nil {
+			return nil, fmt.Errorf("one-round signature does not verify: %w", err)
+		}
+		runs = append(runs, r)
+		if (i+1)%10 == 0 || i+1 == n {
+			logf("one-round sign %2d/%d: %s", i+1, n, r)
+		}
+	}
+	return runs, nil
 }

@@ -213,7 +213,7 @@ func (r *results) print(w io.Writer, o options) {
 	presig := relayRow("relay, with a presignature", r.signPresig)
 	presig.target = "p50 <= 10 ms, p99 <= 30 ms"
 	if len(r.signPresig) == 0 {
-		presig.missing = "no presignature pool yet"
+		presig.missing = "skipped (-presigs 0)"
 	}
 	signMem := memRow("in-memory engine, one process", r.sign.mem)
 	signBare := memRow("bare library, one process", r.sign.bare)
