@@ -343,7 +343,7 @@ func Describe(p *coord.Proposal) string {
 		fmt.Fprintf(&b, "erasing    %s\n", p.Summary)
 	}
 	if r.Kind == ceremony.KindPresign {
-		fmt.Fprintf(&b, "signers    %s (a presignature signs nothing yet: it lets them sign later in one round)\n", strings.Join(signerNames(r), ", "))
+		fmt.Fprintf(&b, "signers    %s (a presignature signs nothing yet: it lets them sign later in one round)\n", strings.Join(signerNamesOf(r), ", "))
 		if r.Batch != nil && r.Batch.Size > 1 {
 			fmt.Fprintf(&b, "batch      %s of %d presign requests: approving this one approves the batch\n", r.Batch.ID, r.Batch.Size)
 		}
@@ -375,21 +375,6 @@ func what(r *coord.Request) string {
 		return "erase this party's share: the wallet was destroyed"
 	}
 	return string(r.Kind)
-}
-
-// signerNames names a request's signers.
-func signerNames(r *coord.Request) []string {
-	var out []string
-	for _, fp := range r.Signers {
-		name := fp
-		for _, p := range r.Parties {
-			if p.Fingerprint() == fp {
-				name = p.Name
-			}
-		}
-		out = append(out, name)
-	}
-	return out
 }
 
 // eventWriter prints party events for people (stderr) or scripts (JSON lines).
