@@ -80,8 +80,8 @@ func ceremonyLog(tx *bolt.Tx, id string) ([]relay.Message, error) {
 	}
 	var out []relay.Message
 	err = b.Bucket(bucketLog).ForEach(func(_, v []byte) error {
-		var m relay.Message
-		if err := json.Unmarshal(v, &m); err != nil {
+		m, err := relay.UnmarshalMessageRecord(v)
+		if err != nil {
 			return err
 		}
 		out = append(out, m)
@@ -104,9 +104,5 @@ func putMessage(tx *bolt.Tx, id string, m relay.Message) (uint64, error) {
 			return 0, err
 		}
 	}
-	raw, err := json.Marshal(m)
-	if err != nil {
-		return 0, err
-	}
-	return m.Seq, log.Put(binary.BigEndian.AppendUint64(nil, m.Seq), raw)
+	return m.Seq, log.Put(binary.BigEndian.AppendUint64(nil, m.Seq), relay.MarshalMessageRecord(&m))
 }

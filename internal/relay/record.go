@@ -103,3 +103,18 @@ func (c *recordCache[V]) put(k string, v V) {
 	}
 	c.m[k] = v
 }
+
+// MarshalMessageRecord is the record a message is stored as, for tools and
+// tests that edit a stopped relay's database (the e2e fault tests).
+func MarshalMessageRecord(m *Message) []byte { return encodeMessage(m) }
+
+// UnmarshalMessageRecord reads a stored record (binary or JSON); the
+// returned message owns its data.
+func UnmarshalMessageRecord(raw []byte) (Message, error) {
+	var m Message
+	if err := decodeMessage(raw, &m); err != nil {
+		return Message{}, err
+	}
+	m.Data = append([]byte(nil), m.Data...)
+	return m, nil
+}
