@@ -1,7 +1,6 @@
 package ceremony_test
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/paratro/paratro/ceremony"
@@ -17,52 +16,11 @@ import (
 // library's handlers wired together the way its own tests do ("library").
 // scripts/bench.sh turns each pair into a ratio.
 
-// bareRun runs the library alone, wired as well as it can be: every
-// party's handler is built concurrently, one goroutine drains its output
-// to the other parties as soon as the library produces it, and another
-// feeds inbound messages to Accept. (The library's own test loop,
-// internal/test.HandlerLoop, does both in one select and is slower: a
-// party's next-round messages wait while it verifies another's.)
+// bareRun runs the library alone (ceremonytest.BareRun).
 func bareRun(b *testing.B, starts map[party.ID]protocol.StartFunc, sid []byte) {
-	inbox := map[party.ID]chan *protocol.Message{}
-	for id := range starts {
-		inbox[id] = make(chan *protocol.Message, 1024)
+	if err := ceremonytest.BareRun(starts, sid); err != nil {
+		b.Error(err)
 	}
-	var wg sync.WaitGroup
-	for id, start := range starts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h, err := protocol.NewMultiHandler(start, sid)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			done := make(chan struct{})
-			go func() {
-				for {
-					select {
-					case msg := <-inbox[id]:
-						h.Accept(msg)
-					case <-done:
-						return
-					}
-				}
-			}()
-			for msg := range h.Listen() {
-				for to, ch := range inbox {
-					if msg.IsFor(to) {
-						ch <- msg
-					}
-				}
-			}
-			close(done)
-			if _, err := h.Result(); err != nil {
-				b.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 func engineRun(b *testing.B, d *ceremony.Descriptor, shares map[party.ID]*ceremony.Share) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/taurusgroup/multi-party-sig/pkg/ecdsa"
 	"github.com/taurusgroup/multi-party-sig/pkg/math/curve"
-	"github.com/taurusgroup/multi-party-sig/pkg/party"
 )
 
 // presignatureIDLen is the length of the library's random presignature ID.
@@ -87,10 +86,4 @@ func UnmarshalPresignature(data []byte) (*Presignature, error) {
 		return nil, fmt.Errorf("%w: %v", ErrPresignatureFormat, err)
 	}
 	return ps, nil
-}
-
-// PresignatureSigners are the parties that made ps, sorted: only they can
-// sign with it, all together.
-func PresignatureSigners(ps *Presignature) []party.ID {
-	return sortedIDs(ps.SignerIDs())
 }

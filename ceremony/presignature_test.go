@@ -54,7 +54,7 @@ func TestPresignatureSurvivesStorage(t *testing.T) {
 		if stored[id], err = ceremony.UnmarshalPresignature(b); err != nil {
 			t.Fatal(err)
 		}
-		if got := ceremony.PresignatureSigners(stored[id]); !slices2Equal(got, signers) {
+		if got := stored[id].SignerIDs(); !slices2Equal(got, signers) {
 			t.Fatalf("signers after a round trip: %v", got)
 		}
 		// Any change to the bytes is refused, never half-read.

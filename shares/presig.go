@@ -249,7 +249,8 @@ func (s *Store) readPresig(aead cipher.AEAD, sl slot, id string, epoch uint64) (
 // OpenPresignature opens an unused presignature of the active share.
 // It fails with ErrPresignatureUsed once the presignature was marked used,
 // ErrNotFound if it is not here, and ErrInvalid if it was made with
-// another epoch or configuration than the active share's.
+// another epoch than the active share's (PutPresignature checked its
+// configuration against that epoch's share).
 func (s *Store) OpenPresignature(walletID, partyID, id string) (*Presignature, error) {
 	sl, err := newSlot(s.dir, walletID, partyID)
 	if err == nil {
@@ -267,20 +268,29 @@ func (s *Store) OpenPresignature(walletID, partyID, id string) (*Presignature, e
 		if man.active == 0 {
 			return errorf(ErrNotFound, "%s: no active share", sl.presigSubject(id))
 		}
-		if p, err = s.readPresig(aead, sl, id, man.active); err != nil {
-			return err
-		}
-		if err := s.checkPresigEpoch(aead, sl, &p.PresigMeta); err != nil {
-			p.Wipe()
-			p = nil
-			return fmt.Errorf("%s: %w", sl.presigSubject(id), err)
-		}
-		return nil
+		// The active epoch is bound into the seal; the configuration was
+		// checked against that epoch's share when it was stored.
+		p, err = s.readPresig(aead, sl, id, man.active)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// exclusive runs fn under the store's exclusive lock without fetching the
+// key-encryption key: for the presignature operations that seal and open
+// nothing (a keyring read is a D-Bus round trip on a signing's hot path).
+func (s *Store) exclusive(fn func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := lockStore(s.dir, true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn()
 }
 
 // MarkPresignatureUsed records, durably, that presignature id is used: the
@@ -296,7 +306,7 @@ func (s *Store) MarkPresignatureUsed(walletID, partyID, id string) error {
 	if err != nil {
 		return fmt.Errorf("mark presignature used: %w", err)
 	}
-	return s.update(func(cipher.AEAD) error {
+	return s.exclusive(func() error {
 		if err := ensureDir(sl.dir); err != nil {
 			return err
 		}
@@ -332,7 +342,7 @@ func (s *Store) WipePresignature(walletID, partyID, id string) error {
 	if err != nil {
 		return fmt.Errorf("wipe presignature: %w", err)
 	}
-	return s.update(func(cipher.AEAD) error {
+	return s.exclusive(func() error {
 		if _, err := os.Lstat(sl.usedPath(id)); err != nil {
 			return fmt.Errorf("wipe %s: not marked used: %w", sl.presigSubject(id), err)
 		}
@@ -349,7 +359,7 @@ func (s *Store) DropPresignatures(walletID, partyID string) (int, error) {
 		return 0, fmt.Errorf("drop presignatures: %w", err)
 	}
 	n := 0
-	err = s.update(func(cipher.AEAD) error {
+	err = s.exclusive(func() error {
 		var err error
 		n, err = s.dropPresigs(sl)
 		return err
@@ -370,19 +380,20 @@ func (s *Store) dropPresigs(sl slot) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	used := map[string]bool{}
+	names := map[string]bool{}
 	for _, e := range entries {
-		if id, ok := strings.CutSuffix(strings.TrimPrefix(e.Name(), presigPrefix), usedSuffix); ok && strings.HasPrefix(e.Name(), presigPrefix) {
-			used[id] = true
-		}
+		names[e.Name()] = true
 	}
 	n := 0
 	_, err = s.wipeWhere(sl.dir, func(e fs.DirEntry) bool {
-		id, ok := strings.CutPrefix(e.Name(), presigPrefix)
-		if ok && !strings.HasSuffix(id, usedSuffix) && !used[id] {
-			n++
+		name := e.Name()
+		if !strings.HasPrefix(name, presigPrefix) {
+			return false
 		}
-		return ok
+		if !strings.HasSuffix(name, usedSuffix) && !names[name+usedSuffix] {
+			n++ // an unused presignature
+		}
+		return true
 	})
 	return n, err
 }

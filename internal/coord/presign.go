@@ -187,6 +187,12 @@ func (p *Party) kickPool() {
 	}
 }
 
+// batchUse is a batch and how many of its requests the keeper sent.
+type batchUse struct {
+	Batch
+	sent int
+}
+
 // poolSet is one wallet and signer set this party keeps presignatures for.
 type poolSet struct {
 	wallet  string
@@ -204,7 +210,7 @@ func (p *Party) keepPool(ctx context.Context) {
 		check = 5 * time.Second
 	}
 	backoff := map[string]time.Time{}
-	batches := map[string]*Batch{}
+	batches := map[string]*batchUse{} // the batch each set's requests belong to
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -224,12 +230,15 @@ func (p *Party) keepPool(ctx context.Context) {
 			if !ok {
 				break
 			}
+			// A new batch once the holders' approval of the last one is
+			// used up: its requests beyond Size would be asked again.
 			b := batches[set.key()]
-			if b == nil || set.have == 0 {
-				b = &Batch{ID: "b" + randomHex(8), Size: p.Pool.Keep - set.have}
+			if b == nil || b.sent >= b.Size {
+				b = &batchUse{Batch: Batch{ID: "b" + randomHex(8), Size: p.Pool.Keep - set.have}}
 				batches[set.key()] = b
 			}
-			if err := p.presign(ctx, set, b); err != nil && ctx.Err() == nil {
+			b.sent++
+			if err := p.presign(ctx, set, &b.Batch); err != nil && ctx.Err() == nil {
 				wait := 30 * time.Second
 				if errors.Is(err, ErrRejected) {
 					wait = 10 * time.Minute

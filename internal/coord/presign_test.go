@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paratro/paratro/ceremony"
+	"github.com/paratro/paratro/ceremony/ceremonytest"
 	"github.com/paratro/paratro/internal/chain/ethereum"
 	"github.com/paratro/paratro/internal/holder"
 )
@@ -106,7 +107,7 @@ func TestPresignaturePoolThroughRelay(t *testing.T) {
 	sign := func(text string) *Report {
 		t.Helper()
 		epoch, cd := r.share(0, wallet)
-		digest := ceremonytestDigest(text)
+		digest := ceremonytest.Digest(text)
 		rep, err := r.initiate(ctx, 0, &Request{Kind: ceremony.KindSign, Scheme: ceremony.SchemeECDSA, WalletID: wallet,
 			Parties: r.parties(), Required: 2, Epoch: epoch, ConfigDigest: cd, Digest: hex.EncodeToString(digest),
 			Deadline: time.Now().Add(time.Minute)})
@@ -148,7 +149,7 @@ func TestPresignaturePoolThroughRelay(t *testing.T) {
 
 	// A full-protocol sign leaves the pool alone.
 	epoch, cd := r.share(0, wallet)
-	digest := ceremonytestDigest("full protocol")
+	digest := ceremonytest.Digest("full protocol")
 	rep, err = r.initiate(ctx, 0, &Request{Kind: ceremony.KindSign, Scheme: ceremony.SchemeECDSA, WalletID: wallet,
 		Parties: r.parties(), Required: 2, Epoch: epoch, ConfigDigest: cd, Digest: hex.EncodeToString(digest),
 		NoPresignature: true, Deadline: time.Now().Add(time.Minute)})
@@ -167,10 +168,4 @@ func TestPresignaturePoolThroughRelay(t *testing.T) {
 	if sign("after the rotation").Result().Presignature == "" {
 		t.Fatal("no presignature used after the rotation")
 	}
-}
-
-func ceremonytestDigest(text string) []byte {
-	d := make([]byte, 32)
-	copy(d, text)
-	return d
 }

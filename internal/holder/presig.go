@@ -1,6 +1,7 @@
 package holder
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"time"
@@ -79,8 +80,8 @@ func (h *Holder) Presignature(d *ceremony.Descriptor) (*shares.Presignature, err
 		return nil, err
 	}
 	switch {
-	case p.Epoch != d.Epoch:
-		err = fmt.Errorf("presignature %.16s… was made with epoch %d, the ceremony runs on epoch %d", d.PresignatureID, p.Epoch, d.Epoch)
+	case p.Epoch != d.Epoch || !bytes.Equal(p.ConfigDigest, d.ConfigDigest):
+		err = fmt.Errorf("presignature %.16s… was made with epoch %d, the ceremony runs on epoch %d of another configuration", d.PresignatureID, p.Epoch, d.Epoch)
 	case d.Index != nil || p.Path != PresignaturePath:
 		err = fmt.Errorf("presignature %.16s… is for the wallet key, not a derived one", d.PresignatureID)
 	case !slices.Equal(p.Signers, names(d.SortedParties())):

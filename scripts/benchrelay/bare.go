@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"sync"
 	"time"
 
 	"github.com/taurusgroup/multi-party-sig/pkg/math/curve"
@@ -16,68 +13,18 @@ import (
 	"github.com/paratro/paratro/ceremony/ceremonytest"
 )
 
-// The bare library side: the threshold library's handlers wired directly,
-// with none of the engine (no descriptor checks, transcript, envelopes or
-// confirmation round). It is ceremony/bench_test.go's bareRun, which the
-// `go test -bench` benchmarks use; a main package cannot import a test
-// file, so it is repeated here.
+// The bare library side: ceremonytest.BareRun, the threshold library's
+// handlers wired directly, as the `go test -bench` benchmarks of
+// ceremony/ use it.
 
-// bareRun runs the library alone, wired as well as it can be: every
-// party's handler is built concurrently, one goroutine drains its output
-// to the other parties as soon as the library produces it, and another
-// feeds inbound messages to Accept.
+// bareRun times one ceremonytest.BareRun.
 func bareRun(starts map[party.ID]protocol.StartFunc, sid []byte) (memRun, error) {
 	cpu0 := selfCPU()
 	t0 := time.Now()
-	inbox := map[party.ID]chan *protocol.Message{}
-	for id := range starts {
-		inbox[id] = make(chan *protocol.Message, 1024)
-	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	fail := func(id party.ID, err error) {
-		mu.Lock()
-		errs = append(errs, fmt.Errorf("bare library: %s: %w", id, err))
-		mu.Unlock()
-	}
-	for id, start := range starts {
-		wg.Go(func() {
-			h, err := protocol.NewMultiHandler(start, sid)
-			if err != nil {
-				fail(id, err)
-				return
-			}
-			done := make(chan struct{})
-			go func() {
-				for {
-					select {
-					case msg := <-inbox[id]:
-						h.Accept(msg)
-					case <-done:
-						return
-					}
-				}
-			}()
-			for msg := range h.Listen() {
-				for to, ch := range inbox {
-					if msg.IsFor(to) {
-						ch <- msg
-					}
-				}
-			}
-			close(done)
-			if _, err := h.Result(); err != nil {
-				fail(id, err)
-			}
-		})
-	}
-	wg.Wait()
+	err := ceremonytest.BareRun(starts, sid)
 	m := memRun{total: time.Since(t0), cpu: selfCPU() - cpu0}
 	m.engine = m.total
-	return m, errors.Join(errs...)
+	return m, err
 }
 
 // bareSign signs a random digest with the fixture shares of memSigners.

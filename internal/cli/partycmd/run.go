@@ -227,22 +227,12 @@ func poolOf(opts *RunOptions) (coord.Pool, error) {
 	if len(opts.PresignWith) == 0 {
 		return pool, nil
 	}
-	trusted, err := opts.Home.Trusted()
-	if err != nil {
-		return pool, err
-	}
 	for _, w := range opts.PresignWith {
-		w = strings.TrimSpace(w)
-		found := ""
-		for _, t := range trusted {
-			if t.Name == w || t.Fingerprint() == strings.ReplaceAll(w, " ", "") {
-				found = t.Fingerprint()
-			}
+		p, err := opts.Home.Resolve(strings.ReplaceAll(strings.TrimSpace(w), " ", ""))
+		if err != nil {
+			return pool, cmdutil.FlagErrorf("--presign-with: %v (paratro identity list)", err)
 		}
-		if found == "" {
-			return pool, cmdutil.FlagErrorf("--presign-with: %q is not a trusted identity here (paratro identity list)", w)
-		}
-		pool.With = append(pool.With, found)
+		pool.With = append(pool.With, p.Fingerprint())
 	}
 	return pool, nil
 }
