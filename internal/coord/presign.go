@@ -57,18 +57,23 @@ func (p *Party) idleFor() time.Duration {
 	return max(0, idle-time.Since(p.idleFrom))
 }
 
-// maxOffers is how many presignatures per signer set a party offers in
-// one approval.
+// maxOffers is the most presignatures per signer set a party offers in
+// one approval. It offers one per four it holds unreserved (at least one):
+// an offer is reserved for its request alone, so that two concurrent
+// requests can never both be started with the same presignature, and a
+// small pool is not used up by one request's offers; more than one offer
+// gets past a presignature another signer lacks (its ceremony failed
+// there).
 const maxOffers = 4
 
 // presignDeadline is how long a presign request waits for approvals and
 // runs: long enough for a holder to approve a batch in the terminal.
 const presignDeadline = 5 * time.Minute
 
-// offer lists the presignatures this party can sign req with, up to
-// maxOffers per signer set, oldest first, and reserves them for ceremony
-// id so that a concurrent request is offered others (release frees them).
-// A request with fixed signers is offered only theirs.
+// offer lists the presignatures this party can sign req with, oldest
+// first, as many per signer set as maxOffers says, and reserves them for
+// ceremony id, so that a concurrent request is offered others (release
+// frees them). A request with fixed signers is offered only theirs.
 func (p *Party) offer(id string, req *Request) []Offer {
 	if !req.usesPresignatures() {
 		return nil
@@ -84,15 +89,19 @@ func (p *Party) offer(id string, req *Request) []Offer {
 	if p.reserved == nil {
 		p.reserved = map[string]string{}
 	}
+	usable := slices.DeleteFunc(list, func(m shares.PresigMeta) bool {
+		return m.Epoch != req.Epoch || hex.EncodeToString(m.ConfigDigest) != req.ConfigDigest || m.Path != holder.PresignaturePath ||
+			p.reserved[m.ID] != "" || len(want) > 0 && !slices.Equal(m.Signers, want) || !allIn(m.Signers, req.Parties)
+	})
+	free := map[string]int{} // unreserved presignatures per signer set
+	for _, m := range usable {
+		free[strings.Join(m.Signers, ",")]++
+	}
 	perSet := map[string]int{}
 	var out []Offer
-	for _, m := range list {
+	for _, m := range usable {
 		key := strings.Join(m.Signers, ",")
-		if m.Epoch != req.Epoch || hex.EncodeToString(m.ConfigDigest) != req.ConfigDigest || m.Path != holder.PresignaturePath ||
-			perSet[key] >= maxOffers || p.reserved[m.ID] != "" || len(want) > 0 && !slices.Equal(m.Signers, want) {
-			continue
-		}
-		if !allIn(m.Signers, req.Parties) {
+		if perSet[key] >= min(maxOffers, max(1, free[key]/4)) {
 			continue
 		}
 		perSet[key]++

@@ -132,7 +132,10 @@ func TestPresignaturePoolThroughRelay(t *testing.T) {
 	}
 	waitEach(1) // refilled
 
-	// Two signs at once are offered different presignatures.
+	// Two signs at once never use the same presignature: each party
+	// reserves what it offers for one request. (When the parties answered
+	// the two requests in different orders, they offered different ones
+	// and a sign falls back to the full protocol.)
 	var wg sync.WaitGroup
 	ids := make([]string, 2)
 	for k := range ids {
@@ -143,9 +146,10 @@ func TestPresignaturePoolThroughRelay(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if ids[0] == ids[1] || slices.Contains(ids, used) {
+	if ids[0] != "" && ids[0] == ids[1] || slices.Contains(ids, used) {
 		t.Fatalf("presignatures used: %v (and %s before)", ids, used)
 	}
+	t.Logf("two signs at once used presignatures %q", ids)
 
 	// A full-protocol sign leaves the pool alone.
 	epoch, cd := r.share(0, wallet)
