@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: demo test build bench docs fixtures race goreleaser-check e2e e2e-tty e2e-tui
+.PHONY: demo test build bench docs fixtures race lint goreleaser-check e2e e2e-tty e2e-tui
 
 ## demo: build paratro and run `paratro demo` (2-of-3 ECDSA and Schnorr wallets)
 demo: build
@@ -42,6 +42,10 @@ e2e-tui:
 ## race: the fast tests (-short) under the race detector
 race:
 	$(GO) test -count=1 -race -short ./...
+
+## lint: staticcheck (pinned, installed into ./bin) over the whole module
+lint:
+	sh scripts/lint.sh
 
 ## bench: sign and DKG through the relay (separate processes) vs in memory, and engine vs bare library, as ratios (about 5 minutes)
 bench:

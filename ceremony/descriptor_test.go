@@ -133,7 +133,7 @@ func TestSessionIDsBindTheWholeDescriptor(t *testing.T) {
 		})
 	}
 	t.Run("two new ceremony IDs differ", func(t *testing.T) {
-		if ceremony.NewID() == ceremony.NewID() {
+		if a, b := ceremony.NewID(), ceremony.NewID(); a == b {
 			t.Fatal("NewID repeated")
 		}
 	})

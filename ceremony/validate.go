@@ -153,19 +153,19 @@ func checkProofs(data []byte) error {
 		return fmt.Errorf("undecodable round content: %v", err)
 	}
 	if body.Mod == nil || body.Mod.W == nil || len(body.Mod.Responses) != zkStatParam {
-		return fmt.Errorf("Paillier modulus proof (Mod) is incomplete")
+		return fmt.Errorf("the Paillier modulus proof (Mod) is incomplete")
 	}
 	for _, r := range body.Mod.Responses {
 		if r.X == nil || r.Z == nil {
-			return fmt.Errorf("Paillier modulus proof (Mod) has an empty response")
+			return fmt.Errorf("the Paillier modulus proof (Mod) has an empty response")
 		}
 	}
 	if body.Prm == nil || len(body.Prm.As) != zkStatParam || len(body.Prm.Zs) != zkStatParam {
-		return fmt.Errorf("Pedersen parameter proof (Prm) is incomplete")
+		return fmt.Errorf("the Pedersen parameter proof (Prm) is incomplete")
 	}
 	for i := range body.Prm.As {
 		if body.Prm.As[i] == nil || body.Prm.Zs[i] == nil {
-			return fmt.Errorf("Pedersen parameter proof (Prm) has an empty value")
+			return fmt.Errorf("the Pedersen parameter proof (Prm) has an empty value")
 		}
 	}
 	return nil

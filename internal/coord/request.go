@@ -289,14 +289,6 @@ func (r *Request) name(fp string) string {
 	return fp
 }
 
-func (r *Request) names(fps []string) []string {
-	out := make([]string, len(fps))
-	for i, fp := range fps {
-		out[i] = r.name(fp)
-	}
-	return out
-}
-
 // OperatorIdentity splits Operator ("name (fingerprint)", possibly followed
 // by " via api key ID") into the operator's name and fingerprint; both are
 // empty when the request names no operator.

@@ -77,7 +77,6 @@ func newTable(w io.Writer) *tablewriter.Table {
 		tablewriter.WithRowAlignment(tw.AlignLeft),
 		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithRowMergeMode(tw.MergeNone),
 		tablewriter.WithTrimSpace(tw.Off),
 		tablewriter.WithPadding(tw.Padding{Left: "", Right: columnGap, Overwrite: true}),
 		// Ambiguous-width characters count as one column whatever the locale.

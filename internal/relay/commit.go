@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // maxGroup caps the writes that share one transaction.
@@ -28,7 +29,7 @@ func (s *Store) update(f func(*bolt.Tx) error) error {
 	select {
 	case s.writes <- req:
 	case <-s.stopped:
-		return bolt.ErrDatabaseNotOpen
+		return berrors.ErrDatabaseNotOpen
 	}
 	return <-req.done
 }

@@ -77,7 +77,6 @@ type options struct {
 	dir      string
 	pprof    string
 	profile  string
-	profSecs int
 }
 
 func main() {
@@ -152,7 +151,7 @@ func run(ctx context.Context, o options) error {
 	for _, n := range o.ns {
 		r, err := runN(ctx, o, filepath.Join(dir, fmt.Sprintf("n%d", n)), n)
 		if err != nil {
-			return fmt.Errorf("N=%d: %w", n, err)
+			return fmt.Errorf("at N=%d: %w", n, err)
 		}
 		rows = append(rows, r)
 	}
@@ -425,8 +424,6 @@ type cer struct {
 	pubs    []identity.Public
 	sent    sync.Map // string(tail of data) -> sent
 }
-
-func (c *cer) member(fp string) (identity.Public, bool) { return identity.Find(c.pubs, fp) }
 
 // stats gathers the figures of one run. Samples are kept only inside the
 // window [from, to).
