@@ -49,6 +49,7 @@ BENCH_CLI_SIGNS=${BENCH_CLI_SIGNS:-3}   # `paratro wallet sign` commands timed w
 BENCH_HOPS=${BENCH_HOPS:-50}            # round trips of the per-message relay measurement
 BENCH_HELP_RUNS=${BENCH_HELP_RUNS:-20}  # `paratro --help` runs (median)
 BENCH_DIR=${BENCH_DIR:-}                # keep the relay's homes and logs there
+BENCH_PRESIG_PROFILE=${BENCH_PRESIG_PROFILE:-}  # a directory: CPU profiles and traces of the two signers during the one-round signs
 # engine benchmark
 COUNT=${COUNT:-3}         # rounds of engine+library pairs
 SIGN_N=${SIGN_N:-5}       # CMP signs per round (about 1.6 s each)
@@ -75,7 +76,8 @@ relay_bench() {
 	go build -o "$tmp/paratro" ./cmd/paratro
 	go build -o "$tmp/benchrelay" ./scripts/benchrelay
 	"$tmp/benchrelay" -paratro "$tmp/paratro" -signs "$BENCH_SIGNS" -presigs "$BENCH_PRESIGS" -dkgs "$BENCH_DKGS" -dkgs5 "$BENCH_DKGS5" \
-		-cli-signs "$BENCH_CLI_SIGNS" -hops "$BENCH_HOPS" -help-runs "$BENCH_HELP_RUNS" ${BENCH_DIR:+-dir "$BENCH_DIR"}
+		-cli-signs "$BENCH_CLI_SIGNS" -hops "$BENCH_HOPS" -help-runs "$BENCH_HELP_RUNS" ${BENCH_DIR:+-dir "$BENCH_DIR"} \
+		${BENCH_PRESIG_PROFILE:+-presig-profile "$BENCH_PRESIG_PROFILE"}
 }
 
 engine_bench() {

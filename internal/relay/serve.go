@@ -50,9 +50,9 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 			return err
 		}
 	}
-	stopPprof, err := startPprof()
+	stopPprof, err := StartPprof()
 	if err != nil {
-		return err
+		return fmt.Errorf("relay: %w", err)
 	}
 	defer stopPprof()
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -30,6 +30,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -56,19 +58,20 @@ import (
 )
 
 type options struct {
-	paratro  string
-	signs    int
-	presigs  int
-	dkgs     int
-	dkgs5    int
-	cliSigns int
-	warmup   int
-	hops     int
-	helpRuns int
-	dir      string
-	fixture  string
-	target   float64
-	cpuprof  string
+	paratro    string
+	signs      int
+	presigs    int
+	dkgs       int
+	dkgs5      int
+	cliSigns   int
+	warmup     int
+	hops       int
+	helpRuns   int
+	dir        string
+	fixture    string
+	target     float64
+	cpuprof    string
+	presigProf string
 }
 
 func main() {
@@ -85,6 +88,7 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "keep the homes, relay data and logs here (default: a temporary directory, removed)")
 	flag.StringVar(&o.fixture, "fixture", "ceremony/ceremonytest/testdata/TEST-ONLY-ecdsa-2of3.json", "the TEST-ONLY 2-of-3 ECDSA fixture shares the in-memory and bare signs use")
 	flag.Float64Var(&o.target, "target", 1.05, "the relay/in-memory ratio aimed at (p50), for sign and key generation")
+	flag.StringVar(&o.presigProf, "presig-profile", "", "write CPU and trace profiles of the two signers' party processes, taken during the one-round signs, into this `dir` (keeper.cpu, other.cpu, keeper.trace, other.trace; read with go tool pprof / go tool trace)")
 	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write this process's CPU profile (the in-memory and bare sides, the initiator) to this file; profile the relay and the parties with perf record -g -p PID (their pids are in the log)")
 	flag.Parse()
 	if o.cpuprof != "" {
@@ -114,16 +118,18 @@ func logf(format string, args ...any) {
 
 // bench is the relay side's setup.
 type bench struct {
-	o      options
-	dir    string
-	env    []string
-	pass   string
-	policy string
-	relay  *proc
-	procs  []*proc
-	url    string
-	ops    *home.Home
-	client *relay.Client
+	o options
+	// pprofAddr gives parties (by name) a PARATRO_PPROF listener when started.
+	pprofAddr map[string]string
+	dir       string
+	env       []string
+	pass      string
+	policy    string
+	relay     *proc
+	procs     []*proc
+	url       string
+	ops       *home.Home
+	client    *relay.Client
 	// holders are the parties' names: ana, ben, vault, and for the 3-of-5
 	// wallets dan and eve; parties are their identities, in that order.
 	holders []string
@@ -326,6 +332,9 @@ func (b *bench) start(name, logName string, args ...string) (*proc, error) {
 	}
 	cmd := exec.Command(b.o.paratro, args...)
 	cmd.Env = b.env
+	if addr := b.pprofAddr[name]; addr != "" {
+		cmd.Env = append(slices.Clone(b.env), relay.PprofEnv+"="+addr)
+	}
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		f.Close()
@@ -510,6 +519,44 @@ func (b *bench) setup(ctx context.Context) error {
 		b.parties = append(b.parties, p)
 	}
 	return nil
+}
+
+// profileParties fetches a CPU profile and an execution trace of secs
+// seconds from each party's pprof listener (by label) into
+// -presig-profile; the returned function waits for them.
+func (b *bench) profileParties(addrs map[string]string, secs int) func() {
+	if err := os.MkdirAll(b.o.presigProf, 0o700); err != nil {
+		logf("presig-profile: %v", err)
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	for label, addr := range addrs {
+		for kind, path := range map[string]string{"cpu": "profile", "trace": "trace"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				url := fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", addr, path, secs)
+				resp, err := http.Get(url)
+				if err != nil {
+					logf("presig-profile %s: %v", url, err)
+					return
+				}
+				defer resp.Body.Close()
+				out := filepath.Join(b.o.presigProf, label+"."+kind)
+				f, err := os.Create(out)
+				if err != nil {
+					logf("presig-profile: %v", err)
+					return
+				}
+				defer f.Close()
+				if _, err := io.Copy(f, resp.Body); err != nil {
+					logf("presig-profile %s: %v", url, err)
+				}
+			}()
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // let the profiles start before the signs
+	return func() { wg.Wait(); logf("presig-profile: profiles of %d s written to %s", secs, b.o.presigProf) }
 }
 
 // startParty starts holder n's `paratro party run`, with extra arguments.
@@ -706,15 +753,23 @@ func (b *bench) presigSigns(ctx context.Context, w *home.Wallet, n int) ([]relay
 	pair := slices.Clone(b.parties[:3])
 	slices.SortFunc(pair, func(x, y identity.Public) int { return strings.Compare(x.Fingerprint(), y.Fingerprint()) })
 	keeper, other := pair[0], pair[1]
-	restart := func(extra ...string) error {
+	restartOne := func(name string, extra ...string) error {
 		for _, p := range b.procs {
-			if p.name == keeper.Name {
+			if p.name == name {
 				b.stop(p)
 				break
 			}
 		}
-		_, err := b.startParty(keeper.Name, extra...)
+		_, err := b.startParty(name, extra...)
 		return err
+	}
+	restart := func(extra ...string) error { return restartOne(keeper.Name, extra...) }
+	if b.o.presigProf != "" {
+		b.pprofAddr = map[string]string{keeper.Name: "127.0.0.1:16061", other.Name: "127.0.0.1:16062"}
+		if err := restartOne(other.Name); err != nil {
+			return nil, err
+		}
+		defer func() { b.pprofAddr = nil; _ = restartOne(other.Name) }()
 	}
 	if err := restart("--presign", strconv.Itoa(n), "--presign-with", other.Name); err != nil {
 		return nil, err
@@ -758,6 +813,12 @@ func (b *bench) presigSigns(ctx context.Context, w *home.Wallet, n int) ([]relay
 	}
 	logf("pool filled in %s; %d one-round signs", time.Since(t0).Round(time.Second), n)
 	signers := []string{keeper.Fingerprint(), other.Fingerprint()}
+	if b.o.presigProf != "" {
+		// Long enough for the n signs at ~30 ms each, and a margin.
+		secs := max(2, n*40/1000+1)
+		done := b.profileParties(map[string]string{"keeper": b.pprofAddr[keeper.Name], "other": b.pprofAddr[other.Name]}, secs)
+		defer done()
+	}
 	var runs []relayRun
 	for i := range n {
 		digest := randomDigest()
@@ -776,7 +837,7 @@ func (b *bench) presigSigns(ctx context.Context, w *home.Wallet, n int) ([]relay
 			return nil, fmt.Errorf("one-round signature does not verify: %w", err)
 		}
 		runs = append(runs, r)
-		if (i+1)%10 == 0 || i+1 == n {
+		if (i+1)%10 == 0 || i+1 == n || r.total > 100*time.Millisecond {
 			logf("one-round sign %2d/%d: %s", i+1, n, r)
 		}
 	}

@@ -207,6 +207,11 @@ func partyRun(ctx context.Context, opts *RunOptions, u ui) error {
 	if err != nil {
 		return err
 	}
+	stopPprof, err := relay.StartPprof()
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	p := &coord.Party{Home: opts.Home, Relay: opts.Relay, Decide: u.decide, Events: events, Audit: log, WalletStatus: opts.WalletStatus, Pool: pool}
 	err = u.run(ctx, p.Run)
 	if err == nil && (ctx.Err() != nil || fullScreen) { // interrupted, or the holder quit the screen
