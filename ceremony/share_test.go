@@ -10,6 +10,7 @@ import (
 
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/ceremony/ceremonytest"
+	"github.com/paratro/paratro/internal/fuzzseed"
 )
 
 func TestSharesSurviveSerialisation(t *testing.T) {
@@ -80,18 +81,38 @@ func TestShareNeverPrintsSecrets(t *testing.T) {
 	}
 }
 
+// FuzzUnmarshalShare feeds arbitrary bytes to the share reader. Refusals
+// match ErrShareFormat; an accepted share marshals to bytes that read back
+// to an equal share with the same key, configuration and bytes.
 func FuzzUnmarshalShare(f *testing.F) {
 	for _, sh := range ceremonytest.SchnorrShares(f) {
 		b, _ := sh.MarshalBinary()
-		f.Add(b)
+		fuzzseed.Add(f, b)
 	}
 	good, _ := ceremonytest.ECDSAShares(f)["bob"].MarshalBinary()
-	f.Add(good)
+	fuzzseed.Add(f, good)
+	fuzzseed.Add(f, good[:len(good)/2])
+	fuzzseed.Add(f, []byte{0xa1, 0x66, 'c', 'o', 'n', 'f', 'i', 'g', 0x5a, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sh, err := ceremony.UnmarshalShare(b)
-		if err == nil {
-			_ = sh.PublicKey()
-			_ = sh.ConfigDigest()
+		if err != nil {
+			if !errors.Is(err, ceremony.ErrShareFormat) {
+				t.Fatalf("undocumented error: %v", err)
+			}
+			return
+		}
+		again, err := sh.MarshalBinary()
+		if err != nil {
+			t.Fatalf("cannot marshal an accepted share: %v", err)
+		}
+		sh2, err := ceremony.UnmarshalShare(again)
+		if err != nil {
+			t.Fatalf("re-marshalled share refused: %v", err)
+		}
+		third, _ := sh2.MarshalBinary()
+		if !sh2.Equal(sh) || !bytes.Equal(sh2.PublicKey(), sh.PublicKey()) ||
+			!bytes.Equal(sh2.ConfigDigest(), sh.ConfigDigest()) || !bytes.Equal(third, again) {
+			t.Fatal("decode, encode, decode changed the share")
 		}
 	})
 }
