@@ -1,7 +1,9 @@
 package ceremonytest
 
 import (
+	"encoding/binary"
 	"fmt"
+	"sort"
 	"sync"
 
 	"github.com/fxamacker/cbor/v2"
@@ -48,9 +50,43 @@ func SetField(pm *protocol.Message, field string, value []byte) {
 	fields[field] = value
 	data, err := cbor.Marshal(fields)
 	if err != nil {
-		panic(err)
+		// value is not well-formed CBOR (a malicious encoding, on
+		// purpose): write the map by hand around it.
+		data = rawMap(fields)
 	}
 	pm.Data = data
+}
+
+// rawMap encodes a CBOR map of text keys to raw values, copying the values
+// as they are, well-formed or not.
+func rawMap(fields map[string]cbor.RawMessage) []byte {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := cborHead(5, uint64(len(keys)))
+	for _, k := range keys {
+		out = append(append(out, cborHead(3, uint64(len(k)))...), k...)
+		out = append(out, fields[k]...)
+	}
+	return out
+}
+
+// cborHead encodes a CBOR major type and argument.
+func cborHead(major byte, n uint64) []byte {
+	m := major << 5
+	switch {
+	case n < 24:
+		return []byte{m | byte(n)}
+	case n <= 0xff:
+		return []byte{m | 24, byte(n)}
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16([]byte{m | 25}, uint16(n))
+	case n <= 0xffffffff:
+		return binary.BigEndian.AppendUint32([]byte{m | 26}, uint32(n))
+	}
+	return binary.BigEndian.AppendUint64([]byte{m | 27}, n)
 }
 
 // Field returns one raw field of a library message's CBOR content map.
