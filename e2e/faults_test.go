@@ -24,10 +24,11 @@ import (
 
 // Exit statuses of paratro (paratro help exit-codes).
 const (
-	exitOK       = 0
-	exitFailure  = 1
-	exitRejected = 3
-	exitTimeout  = 124
+	exitOK           = 0
+	exitFailure      = 1
+	exitRejected     = 3
+	exitMisbehaviour = 8
+	exitTimeout      = 124
 )
 
 // The tests run in this order, on one wallet; each starts from whatever

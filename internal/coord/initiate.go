@@ -97,9 +97,21 @@ func (e *FailedError) Error() string {
 }
 
 // Is lets errors.Is(err, ceremony.ErrTimeout) find a ceremony that failed on
-// its deadline.
+// its deadline, and errors.Is(err, ceremony.ErrMisbehaviour) one that a
+// participant aborted because another sent something invalid or
+// conflicting (its outcome names culprits).
 func (e *FailedError) Is(target error) bool {
-	return target == ceremony.ErrTimeout && e.timeout
+	switch target {
+	case ceremony.ErrTimeout:
+		return e.timeout
+	case ceremony.ErrMisbehaviour:
+		for _, o := range e.Failures {
+			if o.Code == string(ceremony.CodeMisbehaviour) || len(o.Culprits) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Blamed are the parties this failure points at: those the others waited
@@ -151,8 +163,7 @@ func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Reques
 	defer cancel()
 	var failWait context.Context // set once a participant reported a failure
 
-	w := &watch{req: req, id: id, reqHash: hashStatement(raw), approved: map[string]bool{}, rejected: map[string]string{},
-		offers: map[string][]Offer{}, outcomes: map[string]*Outcome{}, progress: progress}
+	w := newWatch(req, id, raw, progress)
 	defer func() {
 		if retErr != nil && w.start == nil {
 			withdraw(r, self, id, w.reqHash, retErr)
@@ -177,18 +188,11 @@ func Initiate(ctx context.Context, r Relay, self *identity.Identity, req *Reques
 		}
 		for _, m := range msgs {
 			after = max(after, m.Seq)
-			if m.Kind != kindControl {
-				continue
-			}
-			st, err := parseStatement(m.Data, id, req.member)
-			if err != nil || st.Signer != m.From {
-				continue // not from a member, or forged: ignore it
-			}
-			if err := w.take(st); err != nil {
+			if err := w.message(m); err != nil {
 				return nil, err
 			}
 		}
-		if w.start == nil {
+		if w.start == nil && !w.expired() {
 			signers, err := w.ready()
 			if err != nil {
 				return nil, err
@@ -266,13 +270,45 @@ type watch struct {
 	offers   map[string][]Offer // presignatures each approver offered
 	outcomes map[string]*Outcome
 	progress func(Status)
+	now      func() time.Time // the initiator's clock
 }
 
+// newWatch is the initiator's view of ceremony id, which raw (the signed
+// statement of req) asks for.
+func newWatch(req *Request, id string, raw []byte, progress func(Status)) *watch {
+	return &watch{req: req, id: id, reqHash: hashStatement(raw), approved: map[string]bool{}, rejected: map[string]string{},
+		offers: map[string][]Offer{}, outcomes: map[string]*Outcome{}, progress: progress, now: time.Now}
+}
+
+// message takes one message of the ceremony's mailbox: a control statement
+// that verifies as signed by a member, for this ceremony, and was posted by
+// its signer. Anything else (protocol envelopes, forgeries, statements of
+// other ceremonies) is ignored.
+func (w *watch) message(m relay.Message) error {
+	if m.Kind != kindControl {
+		return nil
+	}
+	st, err := parseStatement(m.Data, w.id, w.req.member)
+	if err != nil || st.Signer != m.From {
+		return nil // not from a member, or forged: ignore it
+	}
+	return w.take(st)
+}
+
+// expired reports whether the request's deadline has passed: approvals no
+// longer count and the ceremony is not started (the parties give up on it
+// at the deadline).
+func (w *watch) expired() bool { return w.now().After(w.req.Deadline) }
+
+// take counts a verified statement. An approval counts only if it answers
+// this very request (the hash of its signed statement, which binds the
+// ceremony ID, wallet, epoch, digest, derivation index and deadline) and
+// arrives before the deadline; a party's first answer is its answer.
 func (w *watch) take(st *Statement) error {
 	switch st.Type {
 	case TypeApproval:
 		var a Approval
-		if err := st.decode(&a); err != nil || a.Request != w.reqHash {
+		if err := st.decode(&a); err != nil || a.Request != w.reqHash || w.expired() {
 			return nil
 		}
 		if _, seen := w.approved[st.Signer]; seen {

@@ -37,6 +37,10 @@ const (
 	// StaleBackup: a share backup is of an older epoch than the wallet's
 	// (a rotation made it useless), or its wallet was destroyed.
 	StaleBackup = 7
+	// Misbehaviour: a ceremony was aborted because a party sent an invalid
+	// or conflicting message; the error names the culprit, and every
+	// honest party's audit log holds the evidence. Nothing new was stored.
+	Misbehaviour = 8
 	// TimedOut: a ceremony did not finish before its deadline.
 	TimedOut = 124
 	// Interrupted: the run was interrupted (SIGINT or SIGTERM).
@@ -76,6 +80,10 @@ func For(err error) int {
 		return relayCodes[api.Code]
 	case errors.Is(err, backup.ErrStale):
 		return StaleBackup
+	case errors.Is(err, ceremony.ErrMisbehaviour):
+		// Before the timeout: a culprit named by one party says more than
+		// another party's wait for the ceremony that culprit broke.
+		return Misbehaviour
 	case errors.Is(err, ceremony.ErrTimeout):
 		return TimedOut
 	case errors.Is(err, ceremony.ErrInvalid):
@@ -107,6 +115,10 @@ failures apart without reading stderr:
   7    a share backup is stale: it holds an older epoch than the wallet's
        (keys were rotated since it was exported) or the wallet was
        destroyed; export a new one (share backup verify, share restore)
+  8    a ceremony was aborted because a party misbehaved: it sent an
+       invalid proof, a malformed message or two different messages for
+       one round; the message names the culprit, the honest parties'
+       audit logs hold the evidence, and nothing new was stored
   124  a ceremony timed out (the message names the parties it waited for)
   130  interrupted by SIGINT or SIGTERM
 

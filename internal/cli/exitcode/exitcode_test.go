@@ -10,6 +10,7 @@ import (
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/backup"
 	"github.com/paratro/paratro/internal/cli/cmdutil"
+	"github.com/paratro/paratro/internal/coord"
 	"github.com/paratro/paratro/internal/relay"
 )
 
@@ -29,7 +30,10 @@ func TestForMapsErrorsToStatuses(t *testing.T) {
 		{"a wrapped ceremony timeout exits 124", fmt.Errorf("wallet create: %w", &ceremony.Error{Code: ceremony.CodeTimeout}), TimedOut},
 		{"the timeout sentinel exits 124", ceremony.ErrTimeout, TimedOut},
 		{"an invalid ceremony request exits 2", fmt.Errorf("wallet sign: %w", &ceremony.Error{Code: ceremony.CodeInvalid}), Usage},
-		{"a misbehaving party exits 1", &ceremony.Error{Code: ceremony.CodeMisbehaviour}, Failure},
+		{"a misbehaving party exits 8", &ceremony.Error{Code: ceremony.CodeMisbehaviour}, Misbehaviour},
+		{"a relayed failure naming a culprit exits 8", fmt.Errorf("wallet sign: %w", &coord.FailedError{Failures: map[string]*coord.Outcome{"ana": {Code: "misbehaviour", Culprits: []string{"fp"}}}}), Misbehaviour},
+		{"a relayed failure without culprit exits 1", &coord.FailedError{Failures: map[string]*coord.Outcome{"ana": {Code: "internal"}}}, Failure},
+		{"a culprit wins over another party's timeout", &ceremony.Error{Code: ceremony.CodeMisbehaviour, Err: ceremony.ErrTimeout}, Misbehaviour},
 		{"an aborted ceremony exits 1", &ceremony.Error{Code: ceremony.CodeAborted}, Failure},
 		{"a transport failure exits 1", &ceremony.Error{Code: ceremony.CodeTransport}, Failure},
 		{"an interrupt exits 130", fmt.Errorf("party run: %w", context.Canceled), Interrupted},
