@@ -11,6 +11,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,10 +114,10 @@ func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Tr
 	if d.Kind != ceremony.KindKeygen {
 		sh, m, err := h.Share(d.WalletID)
 		if err != nil {
-			return nil, err
+			return nil, err // unreadable or missing: nothing is sent (release case 3)
 		}
-		if m.Epoch != d.Epoch {
-			return nil, fmt.Errorf("share epoch mismatch: this party holds epoch %d of %s, the ceremony runs on epoch %d", m.Epoch, d.WalletID, d.Epoch)
+		if err := shareMatches(d, m); err != nil {
+			return nil, h.refuse(ctx, d, tr, err)
 		}
 		cfg.Share, epoch = sh, m.Epoch+1
 	}
@@ -173,6 +174,41 @@ func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Tr
 		res.Presignature = nil
 	}
 	return res, nil
+}
+
+// shareMatches compares the share this party loaded with the epoch and
+// configuration the ceremony runs on (SECURITY.md B1, B9, release case 17):
+// an old epoch, or a share of another configuration (another key
+// generation or refresh) under the same epoch number, can never take part,
+// and the library would only show it as a silent hang.
+func shareMatches(d *ceremony.Descriptor, m shares.Meta) error {
+	var reason string
+	switch {
+	case m.Epoch != d.Epoch:
+		reason = fmt.Sprintf("share epoch mismatch: this party holds epoch %d of %s, the ceremony runs on epoch %d", m.Epoch, d.WalletID, d.Epoch)
+	case !bytes.Equal(m.ConfigDigest, d.ConfigDigest):
+		reason = fmt.Sprintf("share epoch mismatch: this party's share of %s (epoch %d) has another configuration than the one the ceremony runs on (config mismatch)", d.WalletID, d.Epoch)
+	default:
+		return nil
+	}
+	return &ceremony.Error{Code: ceremony.CodeInvalid, Reason: reason}
+}
+
+// refuse ends this party's side of ceremony d before anything was
+// computed, and tells the other parties at once, with a signed abort
+// notice, so that they stop now instead of waiting for the deadline for a
+// party that will never send anything. Only a valid descriptor naming this
+// party gets a notice: for anything else there is nobody to tell. The
+// notice carries no secret: only why this party cannot take part.
+func (h *Holder) refuse(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Transport, err error) error {
+	if d.Validate() != nil || !slices.Contains(d.Parties, h.ID) || tr == nil {
+		return err
+	}
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	// Best effort: this party fails either way, and err says why.
+	_ = tr.Send(sctx, ceremony.AbortMessage(d, h.ID, err.Error(), false))
+	return err
 }
 
 // settle commits or discards the pending share after a keygen or refresh
