@@ -15,7 +15,13 @@
 //     the relay's API (refused by the relay) and into its database (refused
 //     by the recipient);
 //   - an identity that is not a member asking for a ceremony's mailbox
-//     (HTTP 403, and a line in the relay's log).
+//     (HTTP 403, and a line in the relay's log);
+//   - a malicious party: vault's party run from a second binary built with
+//     -tags paratro_adversary and driven by PARATRO_ADVERSARY, changing its
+//     own protocol messages before it seals and signs them (a tampered
+//     proof, garbage, a split or equivocated broadcast): the sign fails
+//     naming vault, or the relay refuses the equivocation; the release
+//     binary is checked not to contain the adversary.
 //
 // Run them alone, without make:
 //

@@ -63,7 +63,16 @@ func (t *Transport) lookup(fp string) (identity.Public, bool) {
 }
 
 // Send seals msg for its recipient (or every other member) and posts it.
+//
+// Only in a binary built with the paratro_adversary tag (the end-to-end
+// tests' malicious party, adversary_on.go) may outbound first change msg;
+// otherwise outbound is post (adversary_off.go).
 func (t *Transport) Send(ctx context.Context, msg *ceremony.Message) error {
+	return t.outbound(ctx, msg)
+}
+
+// post seals msg for its recipient (or every other member) and posts it.
+func (t *Transport) post(ctx context.Context, msg *ceremony.Message) error {
 	h := envelope.Header{Ceremony: t.ceremony, SessionID: msg.SessionID, Type: uint8(msg.Type), Round: msg.Round,
 		From: t.self.Fingerprint(), To: string(msg.To)}
 	var to []identity.Public
