@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
@@ -81,16 +82,45 @@ key at a time, never the chain key.`,
 	return cmd
 }
 
-// ParseIndex parses an --index value: an unhardened BIP-32 index.
+// ParseIndex parses an --index value: an unhardened BIP-32 index. A
+// number of 2^31 and up (however long) or a hardened form (44', 0h, a
+// path with one) is refused as hardened; anything else that is not a
+// whole number is invalid. The value is quoted in the message, cut to
+// maxIndexShown bytes.
 func ParseIndex(s string) (uint32, error) {
 	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, cmdutil.FlagErrorf("invalid --index %q: give a whole number from 0 to %d", s, ceremony.HardenedIndex-1)
+	switch {
+	case err == nil && n < ceremony.HardenedIndex:
+		return uint32(n), nil
+	case err == nil || errors.Is(err, strconv.ErrRange) || hardenedForm(s):
+		return 0, cmdutil.FlagErrorf("invalid --index %s: hardened derivation unsupported (2^31 and up need the whole private key); give 0 to %d",
+			shown(s), ceremony.HardenedIndex-1)
 	}
-	if n >= ceremony.HardenedIndex {
-		return 0, cmdutil.FlagErrorf("invalid --index %s: hardened derivation unsupported (2^31 and up need the whole private key); give 0 to %d", s, ceremony.HardenedIndex-1)
+	return 0, cmdutil.FlagErrorf("invalid --index %s: give a whole number from 0 to %d", shown(s), ceremony.HardenedIndex-1)
+}
+
+// maxIndexShown is how much of a bad --index value an error quotes.
+const maxIndexShown = 40
+
+// shown quotes s for an error message, cut to maxIndexShown bytes.
+func shown(s string) string {
+	if len(s) > maxIndexShown {
+		return fmt.Sprintf("%q… (%d bytes)", s[:maxIndexShown], len(s))
 	}
-	return uint32(n), nil
+	return fmt.Sprintf("%q", s)
+}
+
+// hardenedForm reports whether s writes a hardened index the BIP-32 way:
+// a number followed by ', h or H, alone or in a path (m/44'/60'/0'/0/0).
+func hardenedForm(s string) bool {
+	for _, part := range strings.Split(s, "/") {
+		if len(part) > 1 && strings.ContainsAny(part[len(part)-1:], "'hH") {
+			if _, err := strconv.ParseUint(part[:len(part)-1], 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type addressJSON struct {
@@ -155,7 +185,7 @@ func childKey(h *home.Home, w *home.Wallet, i uint32) ([]byte, error) {
 	sh, _, err := hd.Share(w.ID)
 	switch {
 	case errors.Is(err, shares.ErrNotFound):
-		return nil, cmdutil.WithHint(fmt.Errorf("this home holds no share of %s: derived addresses need the chain key, which only the shares hold", w.Name),
+		return nil, cmdutil.WithHint(noShareError{w.Name},
 			"run this on the home of one of the wallet's holders (paratro wallet show "+w.Name+" lists them)")
 	case err != nil:
 		return nil, err
@@ -168,6 +198,17 @@ func childKey(h *home.Home, w *home.Wallet, i uint32) ([]byte, error) {
 	}
 	return pub, nil
 }
+
+// noShareError says that this home holds no share of a wallet to derive
+// from. It matches shares.ErrNotFound, which wallet sign --index relies on
+// to let the signers derive the child key instead.
+type noShareError struct{ wallet string }
+
+func (e noShareError) Error() string {
+	return "this home holds no share of " + e.wallet + ": derived addresses need the chain key, which only the shares hold"
+}
+
+func (e noShareError) Unwrap() error { return shares.ErrNotFound }
 
 // childAddress is the address of a derived public key on w's chain
 // (mainnet for Bitcoin); empty where there is none.
