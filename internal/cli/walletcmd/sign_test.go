@@ -1,6 +1,10 @@
 package walletcmd_test
 
 import (
+	"bytes"
+	"encoding/hex"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -8,6 +12,8 @@ import (
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/cli/exitcode"
 	"github.com/paratro/paratro/internal/cli/walletcmd"
+	"github.com/paratro/paratro/internal/home"
+	"github.com/paratro/paratro/shares"
 )
 
 const someDigest = "5c2f9d0e1a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3ce1"
@@ -85,5 +91,77 @@ func TestParseIndex(t *testing.T) {
 		if _, err := walletcmd.ParseIndex(in); !cmdutil.IsUsageError(err) {
 			t.Errorf("ParseIndex(%q): %v, want a usage error", in, err)
 		}
+	}
+}
+
+// damagedShareHome is addressHome with a share of ops for the home's own
+// identity whose file is then damaged (a bit flipped in its ciphertext).
+// It returns the share file and its damaged bytes.
+func damagedShareHome(t *testing.T) (f *cmdutil.Factory, dir, path string, damaged []byte) {
+	t.Helper()
+	f, dir, _ = addressHome(t)
+	kr, err := shares.OpenFileKeyring(filepath.Join(dir, "keyring.json"), []byte(passphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kr.Close()
+	h, err := home.Open(dir, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := h.ID.Fingerprint()
+	w, err := h.Wallet("ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := hex.DecodeString(w.PublicKey)
+	sh := &shares.Share{Meta: shares.Meta{WalletID: w.ID, PartyID: fp, Epoch: 1, Scheme: shares.SchemeECDSA, Required: 2,
+		Parties: []string{fp, "bob", "carol"}, PublicKey: pub, ConfigDigest: make([]byte, 32)}, Secret: []byte("a share")}
+	if err := h.Store.PutPending(sh); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Store.Commit(w.ID, fp, 1); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, "shares", "shares", w.ID, hex.EncodeToString([]byte(fp)), "1.share")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x01
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f, dir, path, b
+}
+
+// Case 3 of SECURITY.md (c) for the commands that open this home's own
+// share: a damaged share file fails them (exit 1) naming the share, before
+// anything is asked of the relay, and the file is left as it was.
+func TestWalletCommandsWithADamagedShareFile(t *testing.T) {
+	f, dir, path, damaged := damagedShareHome(t)
+	url, requests := countingRelay(t)
+	for _, args := range []string{
+		"wallet address ops --index 7",
+		"wallet sign ops --index 7 --digest " + someDigest,
+	} {
+		t.Run(args, func(t *testing.T) {
+			out, _, err := clitest.Run(t, f, args+" --relay "+url+" --home "+dir)
+			if code := exitcode.For(err); code != exitcode.Failure {
+				t.Fatalf("exit %d (%v), want %d", code, err, exitcode.Failure)
+			}
+			if msg := err.Error(); !strings.Contains(msg, "share for wal_aaaaaaaaaaaaaaaa (party ") || !strings.Contains(msg, "epoch 1) cannot be opened: authentication failed") {
+				t.Fatalf("error %q, want one naming the share", msg)
+			}
+			if out != "" {
+				t.Errorf("printed %q", out)
+			}
+			if n := requests.Load(); n != 0 {
+				t.Errorf("the relay got %d requests", n)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, damaged) {
+				t.Error("the damaged file was changed")
+			}
+		})
 	}
 }
