@@ -3,6 +3,7 @@ package control
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -74,9 +75,20 @@ func TestCreateRefusesBadInput(t *testing.T) {
 			r.call("POST", "/v1/wallets", "ben", tc.body).refused(t, tc.status, tc.code, tc.hints...)
 		})
 	}
+	// A key given twice whose name is 900 KiB long (under the body cap): the
+	// refusal is audited, but not the key, so the entry stays small.
+	hugeKey := strings.Repeat("k", 900<<10)
+	t.Run("duplicate 900 KiB key", func(t *testing.T) {
+		body := `{"` + hugeKey + `":1,"` + hugeKey + `":2,"name":"w","chain":"ethereum","type":"mpc","threshold":{"required":2,"total":3}}`
+		r.call("POST", "/v1/wallets", "ben", body).refused(t, http.StatusBadRequest, "bad_request", "is given twice")
+	})
 	t.Run("a 10 MB body", func(t *testing.T) {
 		body := bytes.NewReader(append([]byte(`{"name":"`), bytes.Repeat([]byte("a"), 10<<20)...))
 		r.send("POST", "/v1/wallets", "ben", body).refused(t, http.StatusRequestEntityTooLarge, "too_large", "limit")
+	})
+	t.Run("a 10 MB body without an API key", func(t *testing.T) {
+		body := bytes.NewReader(append([]byte(`{"name":"`), bytes.Repeat([]byte("a"), 10<<20)...))
+		r.send("POST", "/v1/wallets", "", body).refused(t, http.StatusRequestEntityTooLarge, "too_large", "limit")
 	})
 	if after := r.wallets(); after != before {
 		t.Fatalf("wallets changed: %s, was %s", after, before)
@@ -89,9 +101,27 @@ func TestCreateRefusesBadInput(t *testing.T) {
 		if e.Outcome == "refused" && strings.HasPrefix(e.Actor, "ben (") {
 			refused++
 		}
+		if b, _ := json.Marshal(e); len(b) > 2<<10 || strings.Contains(e.Detail, hugeKey[:2000]) {
+			t.Errorf("an audit entry of %d bytes holds the request: %.200s…", len(b), b)
+		}
 	}
-	if refused != 19 { // every refusal above but the oversized body, which the relay refuses before reading it
+	if refused != 20 { // the table, and the duplicate huge key
 		t.Fatalf("%d refusals audited", refused)
+	}
+	// The relay refuses the oversized bodies before reading them, and
+	// audits that: method, path, status, reason, caller; never the body.
+	unread := r.auditEvents(audit.EventRequestRefused)
+	if len(unread) != 2 {
+		t.Fatalf("%d oversized requests audited, want 2: %+v", len(unread), unread)
+	}
+	for i, want := range []struct{ actor, caller string }{{"ben (", "caller: API key "}, {"", "caller: unauthenticated"}} {
+		e := unread[i]
+		b, _ := json.Marshal(e)
+		if !strings.HasPrefix(e.Actor, want.actor) || (want.actor == "" && e.Actor != "") || e.Outcome != "refused" ||
+			!strings.Contains(e.Detail, "POST /v1/wallets: 413 too_large") || !strings.Contains(e.Detail, want.caller) ||
+			strings.Contains(e.Detail, "aaaa") || len(b) > 1<<10 {
+			t.Errorf("oversized request %d audited as %s", i, b)
+		}
 	}
 }
 

@@ -85,22 +85,14 @@ func (s *Store) putAPIKey(k storedKey) error {
 // checkAPIKey finds the key presented and records its use. It returns
 // errNotFound for an unknown or wrong key and errRevoked for a revoked one.
 func (s *Store) checkAPIKey(key string, now time.Time) (APIKey, error) {
-	id, ok := parseAPIKey(key)
-	if !ok {
-		return APIKey{}, errNotFound
-	}
-	var k storedKey
-	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketAPIKeys), []byte(id), &k) })
+	k, err := s.lookupAPIKey(key)
 	switch {
 	case err != nil:
 		return APIKey{}, err
-	case subtle.ConstantTimeCompare([]byte(k.Hash), []byte(hashKey(key))) != 1:
-		return APIKey{}, errNotFound
-	case k.RevokedAt != nil:
-		return APIKey{}, errRevoked
 	case k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < lastUsedResolution:
 		return k.APIKey, nil // recent enough: no write (and fsync) on every call
 	}
+	id := k.ID
 	// Record the use, unless the key was revoked meanwhile.
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAPIKeys)
@@ -114,6 +106,26 @@ func (s *Store) checkAPIKey(key string, now time.Time) (APIKey, error) {
 		return putJSON(b, []byte(id), k)
 	})
 	return k.APIKey, err
+}
+
+// lookupAPIKey finds the key presented without recording a use: errNotFound
+// for an unknown or wrong key, errRevoked for a revoked one.
+func (s *Store) lookupAPIKey(key string) (storedKey, error) {
+	id, ok := parseAPIKey(key)
+	if !ok {
+		return storedKey{}, errNotFound
+	}
+	var k storedKey
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketAPIKeys), []byte(id), &k) })
+	switch {
+	case err != nil:
+		return storedKey{}, err
+	case subtle.ConstantTimeCompare([]byte(k.Hash), []byte(hashKey(key))) != 1:
+		return storedKey{}, errNotFound
+	case k.RevokedAt != nil:
+		return storedKey{}, errRevoked
+	}
+	return k, nil
 }
 
 // apiKeys lists the keys of operator ("" for all), newest first.

@@ -1,12 +1,15 @@
 package relay
 
 import (
+	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paratro/paratro/internal/audit"
 	"github.com/paratro/paratro/internal/identity"
@@ -95,7 +98,10 @@ func (s *Server) principal(w http.ResponseWriter, r *http.Request) (*Principal, 
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, Errorf(http.StatusRequestEntityTooLarge, "too_large", "request body is over the relay's %d-byte limit", s.cfg.MaxBody)
+		ae := &apiError{status: http.StatusRequestEntityTooLarge, code: "too_large",
+			msg: fmt.Sprintf("request body is over the relay's %d-byte limit", s.cfg.MaxBody)}
+		s.auditUnread(r, ae)
+		return nil, ae
 	}
 	if err != nil {
 		return nil, Error(http.StatusBadRequest, "bad_request", "cannot read request body")
@@ -121,6 +127,48 @@ func (s *Server) principal(w http.ResponseWriter, r *http.Request) (*Principal, 
 		return nil, err
 	}
 	return &Principal{Member: m, Via: ViaIdentity, Body: body}, nil
+}
+
+// auditUnread records a request refused before its body was read (it is
+// over the body cap): method, path, status, reason, and who sent it as far
+// as that is known without the body. An API key names its operator; a
+// signed request's signature covers the body, so the identity key it
+// claims is recorded as claimed, unverified. The body is never recorded
+// and audit.Append bounds the detail, so an entry stays a few hundred
+// bytes however large the request, and each one costs its sender more
+// than MaxBody bytes of upload.
+func (s *Server) auditUnread(r *http.Request, ae *apiError) {
+	actor, who := "", "unauthenticated"
+	if key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		who = "an invalid or revoked API key"
+		if k, err := s.store.lookupAPIKey(strings.TrimSpace(key)); err == nil {
+			if m, ok, err := s.store.member(k.Operator); err == nil && ok {
+				actor = (&Principal{Member: m, Via: ViaAPIKey, KeyID: k.ID}).Label()
+				who = "API key " + k.ID
+			}
+		}
+	} else if kh := r.Header.Get(HeaderKey); kh != "" {
+		who = "unverified signature claiming identity key " + clipText(kh, 64)
+		if raw, err := hex.DecodeString(kh); err == nil && len(raw) == ed25519.PublicKeySize {
+			if p, ok, err := s.store.identityByKey(raw); err == nil && ok {
+				who = "unverified signature claiming identity " + p.Label()
+			}
+		}
+	}
+	s.audit(audit.Entry{Event: audit.EventRequestRefused, Actor: actor, Outcome: "refused",
+		Detail: fmt.Sprintf("%s %s: %d %s (body over the %d-byte limit, not read); caller: %s",
+			r.Method, clipText(r.URL.Path, 200), ae.status, ae.code, s.cfg.MaxBody, who)})
+}
+
+// clipText cuts s to at most n bytes, on a character boundary.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // operator returns the member fp, or the error that says why it is not one.

@@ -157,8 +157,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, needRegist
 		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return c, &apiError{status: http.StatusRequestEntityTooLarge, code: "too_large",
+			ae := &apiError{status: http.StatusRequestEntityTooLarge, code: "too_large",
 				msg: fmt.Sprintf("request body is over the relay's %d-byte limit", s.cfg.MaxBody)}
+			s.auditUnread(r, ae)
+			return c, ae
 		}
 		if err != nil {
 			return c, &apiError{status: http.StatusBadRequest, code: "bad_request", msg: "cannot read request body"}
