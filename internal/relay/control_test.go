@@ -28,6 +28,7 @@ type controlRelay struct {
 	*testRelay
 	clk   *clock
 	audit string
+	cfg   Config // the relay's configuration, to restart it with
 }
 
 func startControlRelay(t *testing.T) *controlRelay {
@@ -39,8 +40,9 @@ func startControlRelay(t *testing.T) *controlRelay {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	r := startRelay(t, Config{Audit: log, Now: clk.now})
-	return &controlRelay{testRelay: r, clk: clk, audit: path}
+	cfg := Config{Audit: log, Now: clk.now}
+	r := startRelay(t, cfg)
+	return &controlRelay{testRelay: r, clk: clk, audit: path, cfg: cfg}
 }
 
 // join registers a new identity without admitting it.

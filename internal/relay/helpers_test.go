@@ -40,8 +40,25 @@ func startRelay(t *testing.T, cfg Config) *testRelay {
 	}
 	r.store = st
 	r.serve(t, cfg)
-	t.Cleanup(func() { r.stop(); st.Close() })
+	t.Cleanup(func() { r.stop(); r.store.Close() })
 	return r
+}
+
+// restart stops r's server, closes its store and serves a new Server with
+// cfg on the store reopened from r's data directory, as after the relay's
+// process restarted. The URL changes: make new clients.
+func (r *testRelay) restart(t *testing.T, cfg Config) {
+	t.Helper()
+	r.stop()
+	if err := r.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := OpenStore(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.store = st
+	r.serve(t, cfg)
 }
 
 // serve starts a new Server (as after a restart) on r's store.
