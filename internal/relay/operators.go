@@ -13,7 +13,7 @@ import (
 
 // controlRoutes are the operator, API key, MFA and audit endpoints.
 func (s *Server) controlRoutes() {
-	s.mux.HandleFunc("GET /v1/relay", s.relayInfo)
+	s.mount("GET /v1/relay", AuthPublic, "", http.HandlerFunc(s.relayInfo))
 	s.Handle("GET /v1/operators", RoleViewer, s.listOperators)
 	s.Handle("POST /v1/operators", RoleOwner, s.addOperator)
 	s.Handle("PATCH /v1/operators/{who}", RoleOwner, s.setOperatorRole)

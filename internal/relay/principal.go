@@ -62,7 +62,9 @@ func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, 
 
 // Handle serves pattern (a net/http ServeMux pattern) with h for members
 // whose role is at least min.
-func (s *Server) Handle(pattern string, min Role, h OpHandler) { s.mux.Handle(pattern, s.op(min, h)) }
+func (s *Server) Handle(pattern string, min Role, h OpHandler) {
+	s.mount(pattern, AuthOperator, min, s.op(min, h))
+}
 
 // op wraps a control-plane handler: it reads the body (capped),
 // authenticates the caller by API key or signature, and checks that the

@@ -36,6 +36,9 @@ type Server struct {
 
 	stopping chan struct{} // closed by Close: long-polls end at once
 	stopOnce sync.Once
+
+	routesMu  sync.Mutex
+	routeList []Route // every endpoint mounted, for Routes
 }
 
 // NewServer returns the API over st, configured by cfg (zero limits take
@@ -64,16 +67,49 @@ func NewServer(st *Store, cfg Config) *Server {
 	return s
 }
 
+// How a route authenticates its callers (Route.Auth).
+const (
+	AuthPublic     = "public"     // anyone, unauthenticated
+	AuthSigned     = "signed"     // a request signed by an identity key (registration)
+	AuthRegistered = "registered" // signed by a registered identity; API keys are not accepted
+	AuthOperator   = "operator"   // an API key or a signed request of an admitted operator with Route.Role or above
+)
+
+// Route is one endpoint of the relay's API: its ServeMux pattern, how it
+// authenticates, and for operator routes the least role it needs.
+type Route struct {
+	Pattern string
+	Auth    string
+	Role    Role
+}
+
+// Routes lists every endpoint the server serves, in the order they were
+// mounted (the control plane's included once attached), so that tests can
+// hold each one to the access table.
+func (s *Server) Routes() []Route {
+	s.routesMu.Lock()
+	defer s.routesMu.Unlock()
+	return append([]Route(nil), s.routeList...)
+}
+
+// mount serves pattern with h and records the route.
+func (s *Server) mount(pattern, auth string, role Role, h http.Handler) {
+	s.routesMu.Lock()
+	s.routeList = append(s.routeList, Route{Pattern: pattern, Auth: auth, Role: role})
+	s.routesMu.Unlock()
+	s.mux.Handle(pattern, h)
+}
+
 // routes is the whole API.
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.Handle("PUT /v1/identities/self", s.v1(s.register, false))
-	s.mux.Handle("GET /v1/identities", s.v1(s.roster, true))
-	s.mux.Handle("POST /v1/ceremonies", s.v1(s.createCeremony, true))
-	s.mux.Handle("GET /v1/ceremonies/{id}", s.v1(s.getCeremony, true))
-	s.mux.Handle("POST /v1/ceremonies/{id}/messages", s.v1(s.postMessage, true))
-	s.mux.Handle("GET /v1/ceremonies/{id}/messages", s.v1(s.listMessages, true))
-	s.mux.Handle("GET /v1/inbox", s.v1(s.inbox, true))
+	s.mount("GET /healthz", AuthPublic, "", http.HandlerFunc(s.healthz))
+	s.mount("PUT /v1/identities/self", AuthSigned, "", s.v1(s.register, false))
+	s.mount("GET /v1/identities", AuthRegistered, "", s.v1(s.roster, true))
+	s.mount("POST /v1/ceremonies", AuthRegistered, "", s.v1(s.createCeremony, true))
+	s.mount("GET /v1/ceremonies/{id}", AuthRegistered, "", s.v1(s.getCeremony, true))
+	s.mount("POST /v1/ceremonies/{id}/messages", AuthRegistered, "", s.v1(s.postMessage, true))
+	s.mount("GET /v1/ceremonies/{id}/messages", AuthRegistered, "", s.v1(s.listMessages, true))
+	s.mount("GET /v1/inbox", AuthRegistered, "", s.v1(s.inbox, true))
 	s.controlRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, code: "not_found",
