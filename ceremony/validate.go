@@ -82,6 +82,9 @@ func (s *session) checkHeader(m *protocol.Message, from, to party.ID, outerRound
 // (SECURITY.md #16, B4): polynomial commitments whose length prefix does
 // not match the threshold, and zkmod/zkprm proofs with missing parts.
 func (s *session) checkFields(m *protocol.Message) error {
+	if err := checkLeaves(m.Data); err != nil {
+		return err
+	}
 	if !m.Broadcast {
 		return nil
 	}
@@ -127,6 +130,66 @@ func (s *session) checkPolynomialField(data []byte, field string) error {
 		return fmt.Errorf("%s has %d coefficients, the threshold needs %d", field, len(body.Coefficients), s.plan.poly)
 	}
 	return nil
+}
+
+// maxLeaf bounds every byte string in a message's content (other than
+// the polynomial commitments, checked against the threshold instead). The
+// largest honest one is an element mod N² (512 bytes). The library reads
+// a byte string into a number as wide as the string, zeros included, and
+// its constant-time arithmetic costs grow with that width: a 200 KiB
+// ciphertext of zeros passes the range check and then keeps
+// paillier.ValidateCiphertexts (IsUnit) busy for minutes, inside Accept,
+// past every deadline.
+const maxLeaf = 2048
+
+// polynomialFields may exceed maxLeaf: t+1 points; checkPolynomialField
+// checks them.
+var polynomialFields = map[string]bool{"VSSPolynomial": true, "Phi_i": true}
+
+// checkLeaves rejects content holding an over-long byte string.
+func checkLeaves(data []byte) error {
+	var fields map[string]any
+	if err := strictCBOR.Unmarshal(data, &fields); err != nil {
+		return fmt.Errorf("undecodable round content: %v", err)
+	}
+	for name, v := range fields {
+		if polynomialFields[name] {
+			continue
+		}
+		if n := longestLeaf(v); n > maxLeaf {
+			return fmt.Errorf("%s holds a %d-byte value (at most %d)", Sanitize(name), n, maxLeaf)
+		}
+	}
+	return nil
+}
+
+func longestLeaf(v any) int {
+	n := 0
+	switch x := v.(type) {
+	case []byte:
+		n = len(x)
+	case string:
+		n = len(x)
+	case big.Int:
+		n = len(x.Bytes())
+	case *big.Int:
+		n = len(x.Bytes())
+	case cbor.Tag:
+		n = longestLeaf(x.Content)
+	case []any:
+		for _, e := range x {
+			n = max(n, longestLeaf(e))
+		}
+	case map[any]any:
+		for k, e := range x {
+			n = max(n, longestLeaf(k), longestLeaf(e))
+		}
+	case map[string]any:
+		for _, e := range x {
+			n = max(n, longestLeaf(e))
+		}
+	}
+	return n
 }
 
 type modProofWire struct {
