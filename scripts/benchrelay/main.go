@@ -103,7 +103,12 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, o)
+	var err error
+	if soakOpt.enabled {
+		err = runSoak(ctx, o) // soak.go
+	} else {
+		err = run(ctx, o)
+	}
 	stop()
 	if err != nil {
 		pprof.StopCPUProfile()
