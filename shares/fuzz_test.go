@@ -5,6 +5,8 @@ import (
 	"crypto/cipher"
 	"errors"
 	"testing"
+
+	"github.com/paratro/paratro/internal/fuzzseed"
 )
 
 type aeadSlot struct {
@@ -19,13 +21,13 @@ type aeadSlot struct {
 func FuzzOpenSealed(f *testing.F) {
 	as, sh := testAEADAndSlot(f)
 	sealed := seal(as.aead, shareRef(as.slot, 1), encodeShare(sh))
-	f.Add(sealed)
-	f.Add(sealed[:headerLen])
-	f.Add(sealed[:minSealedLen])
-	f.Add(sealed[:len(sealed)-1])
-	f.Add([]byte{})
-	f.Add([]byte(sealMagic + "\x02\x01"))
-	f.Add(seal(as.aead, stateRef(as.slot), make([]byte, manifestLen)))
+	fuzzseed.Add(f, sealed)
+	fuzzseed.Add(f, sealed[:headerLen])
+	fuzzseed.Add(f, sealed[:minSealedLen])
+	fuzzseed.Add(f, sealed[:len(sealed)-1])
+	fuzzseed.Add(f, []byte{})
+	fuzzseed.Add(f, []byte(sealMagic+"\x02\x01"))
+	fuzzseed.Add(f, seal(as.aead, stateRef(as.slot), make([]byte, manifestLen)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		orig := bytes.Clone(data)
 		got, err := parseShareFile(as.aead, as.slot, 1, "/store/1.share", data)
@@ -49,9 +51,9 @@ func FuzzOpenSealed(f *testing.F) {
 // must encode back to the same bytes.
 func FuzzDecodeShare(f *testing.F) {
 	_, sh := testAEADAndSlot(f)
-	f.Add(encodeShare(sh))
-	f.Add(encodeShare(&Share{Secret: []byte{1}}))
-	f.Add([]byte{0, 0, 0, 1})
+	fuzzseed.Add(f, encodeShare(sh))
+	fuzzseed.Add(f, encodeShare(&Share{Secret: []byte{1}}))
+	fuzzseed.Add(f, []byte{0, 0, 0, 1})
 	f.Fuzz(func(t *testing.T, pt []byte) {
 		got, err := decodeShare(pt)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paratro/paratro/internal/fuzzseed"
 )
 
 func TestMalformedPoliciesNameTheLineAndField(t *testing.T) {
@@ -248,9 +250,9 @@ func TestTheCIExampleDoesWhatTheDocsSay(t *testing.T) {
 // FuzzParseFile checks that no file makes ParseFile panic, and that every
 // error it returns is one line with a line number.
 func FuzzParseFile(f *testing.F) {
-	f.Add("rules:\n  - action: approve\n    max_amount: 1 ETH\n    days: [mon-fri]\n    hours: 22:00-06:00\n")
-	f.Add(`{"rules": [{"action": "reject", "destinations": ["bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"]}]}`)
-	f.Add("rules:\n  - &a {action: approve}\n  - *a\n")
+	fuzzseed.Add(f, "rules:\n  - action: approve\n    max_amount: 1 ETH\n    days: [mon-fri]\n    hours: 22:00-06:00\n")
+	fuzzseed.Add(f, `{"rules": [{"action": "reject", "destinations": ["bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"]}]}`)
+	fuzzseed.Add(f, "rules:\n  - &a {action: approve}\n  - *a\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		_, err := ParseFile("f", []byte(src))
 		var pe *Error

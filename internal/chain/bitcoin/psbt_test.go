@@ -17,6 +17,8 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
+
+	"github.com/paratro/paratro/internal/fuzzseed"
 )
 
 // ---- helpers ---------------------------------------------------------------
@@ -795,8 +797,8 @@ func FuzzParsePSBT(f *testing.F) {
 	pk := newSpend(f, own)
 	var buf bytes.Buffer
 	_ = pk.Serialize(&buf)
-	f.Add(buf.Bytes())
-	f.Add([]byte("psbt\xff"))
+	fuzzseed.Add(f, buf.Bytes())
+	fuzzseed.Add(f, []byte("psbt\xff"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := ParsePSBT(b)
 		if err != nil {

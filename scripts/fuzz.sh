@@ -1,0 +1,62 @@
+#!/bin/sh
+# Runs every Go fuzz target of the module (func FuzzXxx in a *_test.go file)
+# for FUZZTIME seconds each, one worker (-parallel=1), one target after the
+# other, and prints one line per target. Fails if any target fails; a
+# failing input is left in the package's testdata/fuzz/FuzzXxx/ (commit it
+# with the fix: it is a regression test from then on).
+#
+#   sh scripts/fuzz.sh                 # every target; about 3-4 minutes
+#   FUZZTIME=5 sh scripts/fuzz.sh      # quick run
+#   sh scripts/fuzz.sh FuzzOpen        # only targets whose name matches
+#
+# FUZZTIME defaults to 20 s, lowered so that the whole run fuzzes for at
+# most FUZZBUDGET seconds (default 200) when there are many targets.
+set -u
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+filter=${1:-.}
+
+targets=$(grep -rl --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*(f \*testing\.F)' . |
+	grep -v '^./bin/' | sort |
+	while read -r file; do
+		dir=$(dirname "$file")
+		sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(f \*testing\.F).*/\1/p' "$file" |
+			while read -r name; do echo "$dir $name"; done
+	done | grep -E " .*$filter" || true)
+n=$(printf '%s\n' "$targets" | grep -c . || true)
+if [ "$n" -eq 0 ]; then
+	echo "fuzz: no fuzz targets match $filter" >&2
+	exit 1
+fi
+if [ -z "${FUZZTIME:-}" ]; then
+	FUZZTIME=20
+	budget=${FUZZBUDGET:-200}
+	if [ $((FUZZTIME * n)) -gt "$budget" ]; then FUZZTIME=$((budget / n)); fi
+	if [ "$FUZZTIME" -lt 3 ]; then FUZZTIME=3; fi
+fi
+echo "fuzz: $n targets, ${FUZZTIME}s each, -parallel=1"
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+failed=0
+started=$(date +%s)
+printf '%s\n' "$targets" | {
+	while read -r dir name; do
+		t0=$(date +%s)
+		if $GO test -run='^$' -fuzz="^${name}\$" -fuzztime="${FUZZTIME}s" -parallel=1 "$dir" >"$log" 2>&1; then
+			result=ok
+		else
+			result=FAIL
+			failed=$((failed + 1))
+		fi
+		execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+		interesting=$(grep -o 'total: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+		printf '%-4s %-28s %-34s %4ss  execs %-9s corpus %s\n' "$result" "${dir#./}" "$name" \
+			"$(($(date +%s) - t0))" "${execs:-?}" "${interesting:-?}"
+		if [ "$result" = FAIL ]; then
+			sed 's/^/    /' "$log" | grep -v '^    fuzz: elapsed' | tail -30
+		fi
+	done
+	echo "fuzz: $n targets in $(($(date +%s) - started))s, $failed failed"
+	[ "$failed" -eq 0 ]
+}
