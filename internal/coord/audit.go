@@ -19,6 +19,7 @@ var auditEvents = map[string]string{
 	"settled":               audit.EventSettled,
 	"withdrawn":             audit.EventWithdrawn,
 	"expired":               audit.EventExpired,
+	"foreign-envelope":      audit.EventForeignEnvelope,
 }
 
 // audit appends e to the party's audit log, if it has one. A failure to

@@ -56,7 +56,9 @@ type Event struct {
 	// "withdrawn" (by the initiator, before the start), "expired" (no
 	// answer before the deadline), "started", "progress", "done",
 	// "failed", "aborted-after-restart", "settled", "erased" (a destroyed
-	// wallet's share), "error".
+	// wallet's share), "foreign-envelope" (another ceremony's envelope
+	// found in this one's mailbox and ignored; Detail says which),
+	// "error".
 	What     string
 	Detail   string
 	Progress ceremony.Event
@@ -533,6 +535,9 @@ func (p *Party) run(ctx context.Context, id string, req *Request, start *Start) 
 	p.emit(Event{Ceremony: id, Request: req, What: "started"})
 	h := &holder.Holder{ID: party.ID(p.Home.ID.Fingerprint()), Store: p.Home.Store, Cache: &p.shares}
 	tr := NewTransport(p.Relay, p.Home.ID, id, members)
+	tr.Foreign = func(f *ForeignEnvelope) {
+		p.emit(Event{Ceremony: id, Request: req, What: "foreign-envelope", Detail: f.String()})
+	}
 	rctx, cancel := context.WithDeadline(ctx, req.Deadline)
 	defer cancel()
 	res, runErr := h.Run(rctx, d, tr, func(ev ceremony.Event) {

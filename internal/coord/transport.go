@@ -2,6 +2,7 @@ package coord
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -45,7 +46,20 @@ type Transport struct {
 	members  map[string]identity.Public
 	after    uint64
 	queue    []*ceremony.Message
+	// seen holds the SHA-256 of every envelope already read: a relay that
+	// serves one again (an old sequence number re-served, or the same
+	// bytes under a new one) delivers nothing twice (release case 21).
+	seen map[[32]byte]struct{}
+	// foreign counts the envelopes ignored as another ceremony's.
+	foreign int
+	// Foreign, if set, is told about each envelope from another ceremony
+	// that was ignored (see Receive), up to maxForeignReports of them.
+	Foreign func(*ForeignEnvelope)
 }
+
+// maxForeignReports caps how many ignored foreign envelopes one transport
+// reports: a relay that floods a mailbox must not flood the audit log.
+const maxForeignReports = 8
 
 // NewTransport returns the transport of ceremony ceremonyID among members
 // (self included) for self.
@@ -54,7 +68,7 @@ func NewTransport(r Relay, self *identity.Identity, ceremonyID string, members [
 	for _, p := range members {
 		m[p.Fingerprint()] = p
 	}
-	return &Transport{relay: r, self: self, ceremony: ceremonyID, members: m}
+	return &Transport{relay: r, self: self, ceremony: ceremonyID, members: m, seen: map[[32]byte]struct{}{}}
 }
 
 func (t *Transport) lookup(fp string) (identity.Public, bool) {
@@ -101,6 +115,17 @@ func (t *Transport) post(ctx context.Context, msg *ceremony.Message) error {
 // its checks stops the ceremony with an error naming the member it claims
 // to come from: the relay, or somebody on the way, changed it, or it was
 // not sealed by that member.
+//
+// Two things a relay may serve are not failures:
+//   - an envelope already read (the same bytes again, under its old
+//     sequence number or a new one) is skipped: each is delivered once;
+//   - an envelope a member really signed, whose signed header binds it to
+//     another ceremony (a concurrent one among the same parties, or a
+//     finished one replayed), is ignored and reported through Foreign: it
+//     cannot take part in this ceremony (its binding, and the session ID,
+//     say where it belongs), so it does not stop this one either (release
+//     case 22). An envelope bound to this ceremony that fails any check
+//     still stops it.
 func (t *Transport) Receive(ctx context.Context) (*ceremony.Message, error) {
 	me := t.self.Fingerprint()
 	for len(t.queue) == 0 {
@@ -113,6 +138,15 @@ func (t *Transport) Receive(ctx context.Context) (*ceremony.Message, error) {
 				t.after = m.Seq
 			}
 			if m.Kind != kindEnvelope || m.From == me || (m.To != "" && m.To != me) {
+				continue
+			}
+			sum := sha256.Sum256(m.Data)
+			if _, dup := t.seen[sum]; dup {
+				continue
+			}
+			t.seen[sum] = struct{}{}
+			if h, err := envelope.Inspect(m.Data, t.lookup); err == nil && h.Ceremony != t.ceremony {
+				t.ignoreForeign(m, h)
 				continue
 			}
 			h, pt, err := envelope.Open(t.self, m.Data, t.lookup)
@@ -129,6 +163,40 @@ func (t *Transport) Receive(ctx context.Context) (*ceremony.Message, error) {
 	m := t.queue[0]
 	t.queue = t.queue[1:]
 	return m, nil
+}
+
+// ForeignEnvelope is an envelope a member signed for another ceremony that
+// the relay served in this one's mailbox: evidence that the relay mixed
+// mailboxes up or replays envelopes, kept by the party's audit log.
+type ForeignEnvelope struct {
+	// Ceremony is the mailbox it was found in; Bound the ceremony its
+	// signed header names.
+	Ceremony, Bound string
+	// Sender is the member that signed it, by name.
+	Sender string
+	Seq    uint64
+	// Digest is a short hash of the envelope's bytes.
+	Digest string
+}
+
+func (f *ForeignEnvelope) String() string {
+	return fmt.Sprintf("ignored message #%d of ceremony %.16s…: an envelope %s signed for ceremony %.16s… (envelope %s), served by the relay in the wrong mailbox",
+		f.Seq, f.Ceremony, f.Sender, f.Bound, f.Digest)
+}
+
+// Foreigners is how many envelopes of other ceremonies were ignored.
+func (t *Transport) Foreigners() int { return t.foreign }
+
+func (t *Transport) ignoreForeign(m relay.Message, h envelope.Header) {
+	t.foreign++
+	if t.Foreign == nil || t.foreign > maxForeignReports {
+		return
+	}
+	sender := h.From
+	if p, ok := t.members[sender]; ok {
+		sender = p.Label()
+	}
+	t.Foreign(&ForeignEnvelope{Ceremony: t.ceremony, Bound: h.Ceremony, Sender: sender, Seq: m.Seq, Digest: envelope.Digest(m.Data)})
 }
 
 // EnvelopeError is an envelope this party refused.
