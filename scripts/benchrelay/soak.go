@@ -71,13 +71,14 @@ var soakKindNames = [numSoakKinds]string{
 	"FROST keygen 2-of-3", "FROST refresh", "CMP refresh", "CMP keygen 2-of-3",
 }
 
-// soakDeadline is each kind's ceremony deadline: generous (10x to 100x the
-// usual time on 2 busy cores), and short enough that ops stays under the
-// relay's limit of open ceremonies (a finished one counts until its
-// deadline; the soak waits when it would exceed it).
+// soakDeadline is each kind's ceremony deadline: generous (20x to 100x the
+// usual time on 2 idle cores: on a shared machine with a load average of
+// 30, a CMP keygen took 143 s and a full sign 10 s), and short enough that
+// ops stays under the relay's limit of open ceremonies (a finished one
+// counts until its deadline; the soak waits when it would exceed it).
 var soakDeadline = [numSoakKinds]time.Duration{
-	10 * time.Second, 20 * time.Second, 30 * time.Second,
-	30 * time.Second, 30 * time.Second, 3 * time.Minute, 3 * time.Minute,
+	10 * time.Second, 30 * time.Second, 2 * time.Minute,
+	time.Minute, time.Minute, 10 * time.Minute, 10 * time.Minute,
 }
 
 // soakOptions are the -soak-* flags; a count of -1 takes the mode's default.
@@ -567,7 +568,7 @@ func (s *soak) quiesce(ctx context.Context) error {
 	t0 := time.Now()
 	defer func() { s.poolWait += time.Since(t0) }()
 	if s.o.pool > 0 && len(s.ecdsa) > 0 {
-		limit := time.Minute + time.Duration(s.o.pool*len(s.ecdsa))*15*time.Second
+		limit := 2*time.Minute + time.Duration(s.o.pool*len(s.ecdsa))*30*time.Second
 		for {
 			left, err := s.poolLeft(ctx)
 			if err != nil {
