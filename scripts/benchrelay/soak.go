@@ -122,11 +122,6 @@ type soakWallet struct {
 	pub []byte
 }
 
-type soakOp struct {
-	kind soakKind
-	took time.Duration
-}
-
 // soakSample is one reading of every process.
 type soakSample struct {
 	label      string
