@@ -5,12 +5,13 @@
 # failing input is left in the package's testdata/fuzz/FuzzXxx/ (commit it
 # with the fix: it is a regression test from then on).
 #
-#   sh scripts/fuzz.sh                 # every target; about 3-4 minutes
+#   sh scripts/fuzz.sh                 # every target; about 4 minutes
 #   FUZZTIME=5 sh scripts/fuzz.sh      # quick run
 #   sh scripts/fuzz.sh FuzzOpen        # only targets whose name matches
 #
 # FUZZTIME defaults to 20 s, lowered so that the whole run fuzzes for at
-# most FUZZBUDGET seconds (default 200) when there are many targets.
+# most FUZZBUDGET seconds (default 120; building each test binary and
+# replaying its corpus add some 5-30 s per target on top) when there are many targets.
 set -u
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -30,7 +31,7 @@ if [ "$n" -eq 0 ]; then
 fi
 if [ -z "${FUZZTIME:-}" ]; then
 	FUZZTIME=20
-	budget=${FUZZBUDGET:-200}
+	budget=${FUZZBUDGET:-120}
 	if [ $((FUZZTIME * n)) -gt "$budget" ]; then FUZZTIME=$((budget / n)); fi
 	if [ "$FUZZTIME" -lt 3 ]; then FUZZTIME=3; fi
 fi
