@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: demo test build bench docs fixtures race lint goreleaser-check e2e e2e-tty e2e-tui
+.PHONY: demo test build bench docs fixtures race lint fuzz goreleaser-check e2e e2e-tty e2e-tui
 
 ## demo: build paratro and run `paratro demo` (2-of-3 ECDSA and Schnorr wallets)
 demo: build
@@ -42,6 +42,10 @@ e2e-tui:
 ## race: the fast tests (-short) under the race detector
 race:
 	$(GO) test -count=1 -race -short ./...
+
+## fuzz: every Go fuzz target for FUZZTIME seconds each, one worker (about 4 minutes; FUZZTIME=5 for a quick run)
+fuzz:
+	sh scripts/fuzz.sh
 
 ## lint: staticcheck (pinned, installed into ./bin) over the whole module
 lint:
