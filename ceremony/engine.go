@@ -308,17 +308,22 @@ func (s *session) fail(err error) error {
 // cancellation.
 func (s *session) ctxError(ctx context.Context) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		e := &Error{Code: CodeTimeout, Round: s.displayRound(), Rounds: s.plan.rounds, Waiting: s.waiting(), Unsettled: s.confirmed}
-		switch s.phase {
-		case PhaseComputing:
-			e.Reason = "this party was still computing"
-		case PhaseConfirming:
-			e.Round, e.Rounds = 0, 0
-			e.Reason = "confirmations missing"
-		}
-		return e
+		return s.timeoutError()
 	}
 	return &Error{Code: CodeCancelled, Reason: "cancelled", Err: ctx.Err(), Unsettled: s.confirmed}
+}
+
+// timeoutError is this party's own timeout, naming who it waits for.
+func (s *session) timeoutError() *Error {
+	e := &Error{Code: CodeTimeout, Round: s.displayRound(), Rounds: s.plan.rounds, Waiting: s.waiting(), Unsettled: s.confirmed}
+	switch s.phase {
+	case PhaseComputing:
+		e.Reason = "this party was still computing"
+	case PhaseConfirming:
+		e.Round, e.Rounds = 0, 0
+		e.Reason = "confirmations missing"
+	}
+	return e
 }
 
 func (s *session) transportError(err error) error {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"time"
 
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
 	"github.com/taurusgroup/multi-party-sig/pkg/protocol"
@@ -261,6 +262,13 @@ func (s *session) record(n sentNote) error {
 
 // peerAbort turns another party's abort notice into this party's error.
 func (s *session) peerAbort(m *Message) error {
+	if !time.Now().Before(s.d.Deadline) {
+		// The deadline has passed here too: a peer that timed out at
+		// the same moment names whom it waited for (perhaps this party,
+		// itself stuck waiting), so report this party's own timeout,
+		// which names the party that really fell silent.
+		return s.timeoutError()
+	}
 	n := decodeAbortNotice(m.Payload)
 	accused := slices.DeleteFunc(n.Culprits, func(id party.ID) bool { return !slices.Contains(s.plan.members, id) })
 	return &Error{Code: CodeAborted, ReportedBy: m.From, Accused: accused, Reason: Sanitize(n.Reason),
