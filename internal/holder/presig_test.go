@@ -18,7 +18,8 @@ import (
 // TestPresignatureSignsOnceAtEveryParty: a presignature made by a presign
 // ceremony signs once; a second request naming it, with another digest or
 // the same, is refused by every party before any message leaves
-// (SECURITY.md release case 11); so is one whose mark survived a crash
+// (SECURITY.md release case 11), and so is one naming it with another
+// signer subset, used or not; so is one whose mark survived a crash
 // (case 28), and every presignature after a restore.
 func TestPresignatureSignsOnceAtEveryParty(t *testing.T) {
 	if testing.Short() {
@@ -89,6 +90,69 @@ func TestPresignatureSignsOnceAtEveryParty(t *testing.T) {
 			t.Fatalf("second use (%q): %d messages left the parties", text, sent)
 		}
 	}
+
+	// The same presignature asked for by another signer subset, once it
+	// was used and while it is still unused: every party of the request
+	// refuses before a message leaves it (those that hold it because it
+	// was used or made by other signers, the others because they hold no
+	// such presignature), and an unused one stays usable by its signers.
+	subsets := [][]party.ID{{"alice", "carol"}, {"bob", "carol"}, {"alice", "bob", "carol"}}
+	signWith := func(id string, subset []party.ID, text string) (map[party.ID]error, int64) {
+		t.Helper()
+		d, err := hs[subset[0]].Describe(ceremony.KindSign, "wal_ps", subset, ceremonytest.Digest(text), time.Now().Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.PresignatureID = id
+		var sent atomic.Int64
+		errs := run(t, hs, d, func(to party.ID, m *ceremony.Message) []*ceremony.Message {
+			sent.Add(1)
+			return []*ceremony.Message{m}
+		})
+		return errs, sent.Load()
+	}
+	refusedEverywhere := func(t *testing.T, errs map[party.ID]error, sent int64, holder func(party.ID) bool) {
+		t.Helper()
+		for id, err := range errs {
+			switch {
+			case err == nil:
+				t.Fatalf("%s signed with a presignature of other signers", id)
+			case !holder(id) && !errors.Is(err, shares.ErrNotFound):
+				t.Fatalf("%s: got %v, want no such presignature", id, err)
+			case holder(id) && errors.Is(err, shares.ErrNotFound):
+				t.Fatalf("%s: got %v, want its presignature refused", id, err)
+			}
+		}
+		if sent != 0 {
+			t.Fatalf("%d messages left the parties", sent)
+		}
+	}
+	t.Run("the used presignature asked for by other signer subsets", func(t *testing.T) {
+		for _, subset := range subsets {
+			errs, sent := signWith(ps, subset, "other signers")
+			refusedEverywhere(t, errs, sent, func(id party.ID) bool { return id != "carol" })
+			for _, id := range subset {
+				if id != "carol" && !errors.Is(errs[id], shares.ErrPresignatureUsed) {
+					t.Fatalf("%v: %s got %v, want it refused as used", subset, id, errs[id])
+				}
+			}
+		}
+	})
+	t.Run("an unused presignature asked for by other signer subsets", func(t *testing.T) {
+		fresh := presignOnce()
+		for _, subset := range subsets {
+			errs, sent := signWith(fresh, subset, "other signers")
+			refusedEverywhere(t, errs, sent, func(id party.ID) bool { return id != "carol" })
+		}
+		for _, id := range signers {
+			p, err := hs[id].Presignature(&ceremony.Descriptor{WalletID: "wal_ps", PresignatureID: fresh, Parties: signers,
+				Epoch: 1, ConfigDigest: fixture[id].ConfigDigest()})
+			if err != nil {
+				t.Fatalf("%s: the refused requests spent the presignature: %v", id, err)
+			}
+			p.Wipe()
+		}
+	})
 
 	t.Run("a mark that survived a crash", func(t *testing.T) {
 		ps := presignOnce()
