@@ -25,8 +25,17 @@ func TestModesUnderUmaskZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	putActive(t, s, testShare(t, "w", "alice", 1))
-	putActive(t, s, testShare(t, "w", "alice", 2))
+	active := testShare(t, "w", "alice", 2)
+	putActive(t, s, active)
 	if err := s.PutPending(testShare(t, "w", "alice", 3)); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"p1", "p2"} {
+		if err := s.PutPresignature(testPresig(active, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.MarkPresignatureUsed("w", "alice", "p1"); err != nil {
 		t.Fatal(err)
 	}
 	krPath := filepath.Join(t.TempDir(), "new-dir", "keyring.json")
@@ -40,7 +49,19 @@ func TestModesUnderUmaskZero(t *testing.T) {
 	}
 
 	t.Run("every store directory is 0700 and every file 0600", func(t *testing.T) {
-		checkModes(t, filepath.Dir(root), 9)
+		checkModes(t, filepath.Dir(root), 12)
+	})
+	t.Run("presignature files and used marks are 0600", func(t *testing.T) {
+		slot := slotDir(s, "w", "alice")
+		for _, name := range []string{"presig-p1", "presig-p1.used", "presig-p2"} {
+			fi, err := os.Stat(filepath.Join(slot, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: mode %04o, want 0600", name, fi.Mode().Perm())
+			}
+		}
 	})
 	t.Run("the file keyring is 0600 in a 0700 directory", func(t *testing.T) {
 		checkModes(t, filepath.Dir(krPath), 2)

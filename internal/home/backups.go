@@ -146,6 +146,9 @@ func (e *OldKeyKeptError) Unwrap() error { return e.Err }
 // InitWith creates a home in dir with the existing identity id (a
 // restored one), like Init with a new one.
 func InitWith(dir string, kr shares.Keyring, id *identity.Identity) (*Home, error) {
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
 	if err := identity.Save(dir, kr, id); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,8 +31,12 @@ type Home struct {
 }
 
 // Init creates the identity name in dir. It refuses a home that has one
-// (identity.Save checks).
+// (identity.Save checks), and an existing dir that is not private
+// (checkDir).
 func Init(dir string, kr shares.Keyring, name string) (*Home, error) {
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
 	id, err := identity.New(name)
 	if err != nil {
 		return nil, err
@@ -46,13 +51,28 @@ func Init(dir string, kr shares.Keyring, name string) (*Home, error) {
 var ErrNoIdentity = identity.ErrNoIdentity
 
 // Open opens an initialised home: the identity (its private half from kr)
-// and the share store.
+// and the share store. It refuses a home that is not private (checkDir).
 func Open(dir string, kr shares.Keyring) (*Home, error) {
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
 	id, err := identity.Load(dir, kr)
 	if err != nil {
 		return nil, err
 	}
 	return open(dir, kr, id)
+}
+
+// checkDir refuses a home that other users can write to or that another
+// user owns (shares.ErrInsecureDir): whoever can write there can replace
+// identity.json, trusted.json and the wallet records, and so choose whom
+// this operator trusts. A home that does not exist yet passes.
+func checkDir(dir string) error {
+	err := shares.CheckPrivateDir(dir)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return fmt.Errorf("paratro home: %w", err)
 }
 
 func open(dir string, kr shares.Keyring, id *identity.Identity) (*Home, error) {
