@@ -27,7 +27,7 @@ func TestCreateSchnorrWallet(t *testing.T) {
 	if ws := list["wallets"].([]any); len(ws) != 1 || str(ws[0].(map[string]any), "id") != str(w, "id") {
 		t.Fatalf("list: %v", list)
 	}
-	created := r.auditEvents(audit.EventWalletCreated)
+	created := r.settledAuditEvents(audit.EventWalletCreated, 1)
 	if len(created) != 1 || created[0].Wallet != str(w, "id") || !strings.Contains(created[0].Detail, str(w, "public_key")) {
 		t.Fatalf("audit: %+v", created)
 	}

@@ -383,6 +383,22 @@ func (r *rig) auditEvents(event string) []audit.Entry {
 	return out.Entries
 }
 
+// settledAuditEvents is auditEvents once it holds want entries (or after
+// 10 s): a ceremony's outcome is audited just after the wallet it settles
+// becomes visible, so a test that saw the wallet change may read the log a
+// moment too early.
+func (r *rig) settledAuditEvents(event string, want int) []audit.Entry {
+	r.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := r.auditEvents(event)
+		if len(got) >= want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // str reads a string field of a JSON object.
 func str(m map[string]any, key string) string {
 	s, _ := m[key].(string)
