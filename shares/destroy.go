@@ -186,7 +186,7 @@ func (s *Store) resealFile(path string, ref sealRef, oldAEAD, newAEAD cipher.AEA
 	}
 	sealed := seal(newAEAD, ref, pt)
 	clear(pt)
-	return writeFileAtomic(path, sealed, s.crash)
+	return writeFileAtomic(path, sealed, s.hooks)
 }
 
 // keyOrCreate returns the AEAD of generation gen's KEK, generating and

@@ -11,6 +11,13 @@ import "time"
 // there, as if the process had died, and returns that error.
 func SetCrashHook(s *Store, crash func(point string) error) { s.crash = crash }
 
+// SetFaultHook makes s call fault before it writes the data of a state,
+// share or presignature file ("write 2.share"), before it syncs that file
+// ("before-sync 2.share") and before it syncs the directory after the
+// rename ("before-dir-sync 2.share"). An error from fault is that write or
+// sync failing (ENOSPC, EIO, EROFS): the operation fails with it.
+func SetFaultHook(s *Store, fault func(point string) error) { s.fault = fault }
+
 // KEKName returns the keyring entry that holds s's key-encryption key.
 func KEKName(s *Store) string { return s.kekName() }
 

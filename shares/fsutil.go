@@ -48,10 +48,15 @@ func keepPrivate(dir string) error {
 // directory is written and synced, renamed over path, and the directory is
 // synced. Readers see either the old file or the new one. crash, when not
 // nil, is called before and after the rename; if it returns an error the
-// write stops there and leaves everything on disk as a crash would.
+// write stops there and leaves everything on disk as a crash would. It is
+// also called before the data is written ("write <name>"), before the temp
+// file is synced ("before-sync <name>") and before the directory is synced
+// ("before-dir-sync <name>"): an error there is that write or sync failing
+// (a full disk, an I/O error, a read-only file system), and the temp file
+// is removed as after a real failure (release case 29).
 func writeFileAtomic(path string, data []byte, crash func(point string) error) error {
 	dir, base := filepath.Split(path)
-	tmp, err := writeTemp(dir, data)
+	tmp, err := writeTemp(dir, data, func(point string) error { return hook(crash, point+" "+base) })
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -60,6 +65,9 @@ func writeFileAtomic(path string, data []byte, crash func(point string) error) e
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := hook(crash, "before-dir-sync "+base); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := syncDir(dir); err != nil {
@@ -76,8 +84,9 @@ func hook(crash func(string) error, point string) error {
 }
 
 // writeTemp writes data to a new synced 0600 file in dir and returns its
-// name. On failure it removes the file.
-func writeTemp(dir string, data []byte) (name string, err error) {
+// name. On failure it removes the file. fault is called before the write
+// ("write") and the sync ("before-sync"); its error is theirs.
+func writeTemp(dir string, data []byte, fault func(point string) error) (name string, err error) {
 	f, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
 		return "", err
@@ -91,7 +100,13 @@ func writeTemp(dir string, data []byte) (name string, err error) {
 	if err := f.Chmod(fileMode); err != nil {
 		return "", err
 	}
+	if err := fault("write"); err != nil {
+		return "", err
+	}
 	if _, err := f.Write(data); err != nil {
+		return "", err
+	}
+	if err := fault("before-sync"); err != nil {
 		return "", err
 	}
 	if err := f.Sync(); err != nil {

@@ -101,7 +101,7 @@ func (st kekState) String() string {
 }
 
 func (s *Store) writeKEKState(st kekState) error {
-	return writeFileAtomic(filepath.Join(s.dir, kekGenName), []byte(st.String()), s.crash)
+	return writeFileAtomic(filepath.Join(s.dir, kekGenName), []byte(st.String()), s.hooks)
 }
 
 // unfinished reports whether a rotation was interrupted: a slot still to

@@ -3,7 +3,9 @@
 package shares
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -15,6 +17,14 @@ import (
 func lockStore(dir string, exclusive bool) (func(), error) {
 	path := filepath.Join(dir, lockName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
+	readOnly := false
+	if err != nil && !exclusive && (errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)) {
+		// A file system remounted read-only (or a directory made so):
+		// readers still read the shares, under a lock taken on a
+		// read-only descriptor; every write fails (release case 29).
+		f, err = os.Open(path)
+		readOnly = true
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock share store: %w", err)
 	}
@@ -22,7 +32,9 @@ func lockStore(dir string, exclusive bool) (func(), error) {
 	if exclusive {
 		how = syscall.LOCK_EX
 	}
-	err = f.Chmod(fileMode)
+	if !readOnly {
+		err = f.Chmod(fileMode)
+	}
 	if err == nil {
 		err = syscall.Flock(int(f.Fd()), how)
 	}

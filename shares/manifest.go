@@ -58,7 +58,7 @@ func (s *Store) writeManifest(aead cipher.AEAD, sl slot, m manifest) error {
 	}
 	pt := binary.BigEndian.AppendUint64(nil, m.active)
 	pt = binary.BigEndian.AppendUint64(pt, m.pending)
-	return writeFileAtomic(path, seal(aead, stateRef(sl), pt), s.crash)
+	return writeFileAtomic(path, seal(aead, stateRef(sl), pt), s.hooks)
 }
 
 // removeLeftovers wipes the share files m does not name and any temp files

@@ -145,7 +145,7 @@ func (s *Store) PutPresignature(p *Presignature) error {
 		pt := appendBytes(appendBytes(nil, meta), p.Secret)
 		data := seal(aead, presigRef(sl, p.Epoch, p.ID), pt)
 		clear(pt)
-		return writeFileAtomic(sl.presigPath(p.ID), data, s.crash)
+		return writeFileAtomic(sl.presigPath(p.ID), data, s.hooks)
 	})
 }
 

@@ -45,6 +45,23 @@ type Store struct {
 
 	mu    sync.RWMutex
 	crash func(point string) error // tests only: simulate a crash at point
+	fault func(point string) error // tests only: make a write or sync fail at point
+}
+
+// hooks is what a file write calls at each point (writeFileAtomic): the
+// I/O fault points ("write …", "before-sync …", "before-dir-sync …") go
+// to the fault hook, the others to the crash hook. Both are nil outside
+// tests.
+func (s *Store) hooks(point string) error {
+	if s.crash == nil && s.fault == nil {
+		return nil
+	}
+	for _, p := range []string{"write ", "before-sync ", "before-dir-sync "} {
+		if strings.HasPrefix(point, p) {
+			return hook(s.fault, point)
+		}
+	}
+	return hook(s.crash, point)
 }
 
 // Open opens the share store in dir, creating the directory and the store's

@@ -83,7 +83,7 @@ func (s *Store) writePending(aead cipher.AEAD, sl slot, m manifest, sh *Share) e
 	pt := encodeShare(sh)
 	data := seal(aead, shareRef(sl, sh.Epoch), pt)
 	clear(pt)
-	if err := writeFileAtomic(path, data, s.crash); err != nil {
+	if err := writeFileAtomic(path, data, s.hooks); err != nil {
 		return err
 	}
 	return s.writeManifest(aead, sl, manifest{active: m.active, pending: sh.Epoch})
