@@ -14,7 +14,8 @@ func New() *cmdutil.Factory {
 	f := &cmdutil.Factory{}
 	f.IO = iostreams.System() // the process's streams; TTY and colour decided here, once
 	f.Now = time.Now          // the wall clock
-	f.Getenv = os.Getenv      // PARATRO_* settings
+	// PARATRO_* settings; the secret ones are taken out of the environment now
+	f.Getenv = cmdutil.TakeSecretEnv(os.LookupEnv, os.Unsetenv)
 	f.PromptPassword = cmdutil.TermPassword(f)
 	return f
 }
