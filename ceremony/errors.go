@@ -85,8 +85,18 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " sent an invalid message: %s (culprit: %s)", e.Reason, names(e.Culprits))
 		return b.String()
 	case CodeAborted:
+		// The reason is the aborting party's own claim, unverified
+		// (SECURITY.md B7): shown as what it reported, never as a finding.
 		fmt.Fprintf(&b, "aborted by %s", e.ReportedBy)
 		e.writeRound(&b, " in")
+		if e.Reason != "" {
+			fmt.Fprintf(&b, " (reported by %s: %s)", e.ReportedBy, e.Reason)
+		}
+		if e.Err != nil && e.Reason == "" {
+			b.WriteString(": ")
+			b.WriteString(e.Err.Error())
+		}
+		return b.String()
 	case CodeConfirmation:
 		b.WriteString("not confirmed")
 	case CodeInvalid:

@@ -146,12 +146,19 @@ func (n abortNotice) encode() []byte {
 
 // decodeAbortNotice reads a peer's abort notice; the text is untrusted and
 // sanitised by the caller, and anything undecodable is kept as bare text.
+//
+// A notice is decoded whole up to DefaultMaxMessageSize (a long reason must
+// not turn it into undecodable JSON, shown as raw text with its escapes
+// spelled out); only bare text is cut to 4 KiB before it is sanitised.
 func decodeAbortNotice(b []byte) abortNotice {
-	if len(b) > 4096 {
-		b = b[:4096]
+	if len(b) > DefaultMaxMessageSize {
+		b = b[:DefaultMaxMessageSize]
 	}
 	var n abortNotice
 	if err := json.Unmarshal(b, &n); err != nil {
+		if len(b) > 4096 {
+			b = b[:4096]
+		}
 		return abortNotice{Reason: string(b)}
 	}
 	if len(n.Culprits) > MaxParties {

@@ -63,6 +63,7 @@ func outcomeText(e Event) (string, []string, string) {
 	}
 	add("code", o.Code)
 	add("waiting", strings.Join(o.Waiting, ","))
+	add("reported_by", o.ReportedBy)
 	if o.Epoch > 0 {
 		add("epoch", fmt.Sprint(o.Epoch))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -469,4 +470,85 @@ func TestLateEnvelopesAreRejectedByTheRetry(t *testing.T) {
 		t.Fatalf("ana ignored none of ben's %d late envelopes", len(late))
 	}
 	t.Logf("ben's %d late envelopes of the first sign: ana ignored %d in the retry, which completed", len(late), out[0].tr.Foreigners())
+}
+
+// TestHostileAbortThroughTheRelay: vault, a malicious signer, posts a
+// signed abort notice with 64 KiB of terminal escapes, carriage returns
+// and newlines. ana and ben abort, reported by vault; the error each
+// party's operator sees, the outcome it posts, its audit entry and the
+// initiator's rendering of that outcome hold the text without control
+// characters, cut short, and say it was reported by vault (SECURITY.md
+// B4, B7, release case 16).
+func TestHostileAbortThroughTheRelay(t *testing.T) {
+	r := newRig(t, "ana", "ben", "vault")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, shares := r.keygenOver(ctx)
+	line := "\x1b[2J\x1b[H\x1b[31mFATAL\x1b[0m: ana is the culprit\r\nok ceremony done\n\x1b]8;;http://evil\x07click\x1b]8;;\x07\t\x00"
+	hostile := strings.Repeat(line, 64<<10/len(line)+1)[:64<<10]
+	notice, err := json.Marshal(map[string]any{"reason": hostile, "culprits": []string{r.homes[0].ID.Fingerprint()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := r.mailbox(ctx, time.Minute)
+	d := signOver(shares, "hostile abort", time.Minute, r.fp(0), r.fp(1), r.fp(2))
+	vault := NewTransport(r.client(r.homes[2]), r.homes[2].ID, id, r.parties())
+	if err := vault.Send(ctx, &ceremony.Message{SessionID: d.SessionID(), Type: ceremony.TypeAbort, Payload: notice}); err != nil {
+		t.Fatal(err)
+	}
+	out := r.runOver(ctx, id, d, []int{0, 1}, shares, func(i int) Relay { return r.client(r.homes[i]) })
+
+	req := &Request{Initiator: r.homes[0].ID.Public, Parties: r.parties()}
+	vfp := r.homes[2].ID.Fingerprint()
+	clean := func(what, s string, max int) {
+		t.Helper()
+		if strings.ContainsAny(s, "\x1b\r\n\t\x00\x07") {
+			t.Fatalf("%s holds control characters: %q", what, s)
+		}
+		if n := len([]rune(s)); n > max {
+			t.Fatalf("%s is %d characters, want at most %d", what, n, max)
+		}
+		if !strings.Contains(s, "FATAL") {
+			t.Fatalf("%s does not show the reported text: %q", what, s)
+		}
+	}
+	for _, i := range []int{0, 1} {
+		name := r.homes[i].ID.Name
+		var e *ceremony.Error
+		err := out[i].err
+		if !errors.As(err, &e) || !errors.Is(err, ceremony.ErrAborted) || e.ReportedBy != party.ID(vfp) {
+			t.Fatalf("%s: got %v, want an abort reported by vault", name, err)
+		}
+		clean(name+"'s error", err.Error(), 400)
+		if !strings.Contains(err.Error(), "reported by "+vfp+": ") {
+			t.Fatalf("%s: %q does not say vault reported it", name, err)
+		}
+
+		o := outcomeOf(nil, err)
+		if o.ReportedBy != vfp || len(o.Culprits) != 0 {
+			t.Fatalf("%s's outcome: %+v", name, o)
+		}
+		shown := req.humanize(sanitizeLong(o.Error))
+		clean("the initiator's line for "+name, shown, maxOutcomeText+100)
+		if !strings.Contains(shown, "reported by vault ("+vfp+"): ") {
+			t.Fatalf("the initiator shows %s's outcome as %q", name, shown)
+		}
+
+		log, err := audit.Open(filepath.Join(t.TempDir(), "audit.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &Party{Home: r.homes[i], Audit: log}
+		p.emit(Event{Ceremony: id, What: "failed", Err: out[i].err, Outcome: o})
+		es, err := audit.ReadAll(log.Path())
+		log.Close()
+		if err != nil || len(es) != 1 {
+			t.Fatalf("%s's audit log: %+v, %v", name, es, err)
+		}
+		clean(name+"'s audit entry", es[0].Detail, 2000)
+		if !strings.Contains(es[0].Detail, "reported_by="+vfp) || !strings.Contains(es[0].Detail, "reported by "+vfp+": ") || len(es[0].Culprits) != 0 {
+			t.Fatalf("%s's audit entry: %+v", name, es[0])
+		}
+		t.Logf("%s audits: %s", name, es[0].Detail)
+	}
 }
