@@ -1,0 +1,102 @@
+//go:build linux
+
+package e2e_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/paratro/paratro/internal/home"
+	"github.com/paratro/paratro/shares"
+)
+
+// Case 33 of SECURITY.md (c): the command line of a running party run (and
+// of the relay), as every user of the machine reads it in
+// /proc/<pid>/cmdline, is exactly the arguments it was started with, and
+// holds none of the holder's secrets: the keyring passphrase, the TOTP
+// seed, the identity key, the share store's key or any share, raw, in hex
+// or in base64.
+func TestPartyRunCommandLineHoldsNoSecret(t *testing.T) {
+	e := setup(t)
+	secrets := cmdlineSecrets(t, e)
+	procs := map[string]*exec.Cmd{"the relay": e.relay.cmd}
+	for _, name := range holders {
+		procs[name+"'s party run"] = e.parties[name].cmd
+	}
+	for what, cmd := range procs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		argv := strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
+		if !slices.Equal(argv, cmd.Args) {
+			t.Errorf("%s: /proc cmdline is %q, started as %q", what, argv, cmd.Args)
+		}
+		for label, forms := range secrets {
+			for _, f := range forms {
+				if bytes.Contains(b, f) {
+					t.Errorf("%s: /proc cmdline holds %s", what, label)
+					break
+				}
+			}
+		}
+	}
+	t.Logf("searched the command lines of %d processes for %d secrets", len(procs), len(secrets))
+}
+
+// cmdlineSecrets are the secrets of every holder, each with the forms it
+// is searched in.
+func cmdlineSecrets(t *testing.T, e *env) map[string][][]byte {
+	t.Helper()
+	out := map[string][][]byte{}
+	add := func(label string, v []byte) {
+		out[label] = [][]byte{v, []byte(hex.EncodeToString(v)), []byte(base64.StdEncoding.EncodeToString(v)),
+			[]byte(base64.RawURLEncoding.EncodeToString(v))}
+	}
+	out["the keyring passphrase"] = [][]byte{[]byte(e.pass)}
+	if e.totpSecret != "" {
+		out["ben's TOTP seed"] = [][]byte{[]byte(e.totpSecret)}
+	}
+	for _, name := range holders {
+		dir := e.parties[name].home
+		kr, err := shares.OpenFileKeyring(filepath.Join(dir, "keyring.json"), []byte(e.pass))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := home.Open(dir, kr)
+		if err != nil {
+			kr.Close()
+			t.Fatal(err)
+		}
+		add(name+"'s identity key", h.ID.Secret())
+		if kek, err := kr.Get(h.Store.KeyringEntry()); err == nil {
+			add(name+"'s share store key", kek)
+		}
+		list, err := h.Store.List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, en := range list {
+			get := h.Store.Active
+			if en.State == shares.StatePending {
+				get = h.Store.Pending
+			}
+			sh, err := get(en.WalletID, en.PartyID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			add(fmt.Sprintf("%s's %s share of %s epoch %d", name, en.State, en.WalletID, en.Epoch), sh.Secret)
+			sh.Wipe()
+		}
+		kr.Close()
+	}
+	return out
+}
