@@ -12,8 +12,9 @@
 # work, with the pools full and the processes idle. It fails (exit 1) if a
 # ceremony fails or misses its deadline (a hang; the logs' tails are
 # printed), if the pool does not refill, or if a process ends with more
-# than 10 goroutines over its start or a VmRSS above max(1.5 x start,
-# start + 40 MB). It prints a table of both.
+# than 10 goroutines over its start or an RSS above max(1.5 x start,
+# start + 40 MB) (VmRSS less the relay's memory-mapped store file, which
+# grows with every ceremony kept: shown apart). It prints a table of both.
 #
 # Usage: scripts/soak.sh                 the full soak: 1,000 signs (700 FROST, 200 ECDSA one-round with
 #                                        a presignature, 100 ECDSA full protocol) and 20 keygens/refreshes
