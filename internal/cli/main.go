@@ -14,6 +14,7 @@ import (
 
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/cli/exitcode"
+	"github.com/paratro/paratro/internal/hygiene"
 )
 
 // Main runs paratro on the process's arguments, streams and environment and
@@ -27,7 +28,14 @@ func Main() int {
 		<-ctx.Done()
 		stop() // restore the default action: a second signal kills
 	}()
-	return run(ctx, New(), os.Args[1:], os.Getenv("PARATRO_DEBUG") == "1")
+	f := New()
+	// No core dumps from any command: most read a share, a key or a TOTP
+	// secret into memory (party run and relay serve also lock memory).
+	if err := hygiene.NoCoreDumps(); err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "paratro: error: %v\n", err)
+		return exitcode.Failure
+	}
+	return run(ctx, f, os.Args[1:], os.Getenv("PARATRO_DEBUG") == "1")
 }
 
 // run executes one command line with f and reports the outcome on

@@ -8,3 +8,6 @@ import "runtime"
 func Harden() (Report, error) {
 	return Report{Reason: "not supported on " + runtime.GOOS}, nil
 }
+
+// NoCoreDumps does nothing on this OS.
+func NoCoreDumps() error { return nil }

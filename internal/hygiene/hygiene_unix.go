@@ -16,13 +16,25 @@ import (
 // never should.
 func Harden() (Report, error) {
 	var r Report
-	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{Cur: 0, Max: 0}); err != nil {
-		return r, fmt.Errorf("disable core dumps: setrlimit RLIMIT_CORE: %w", err)
-	}
-	if err := notDumpable(); err != nil {
-		return r, fmt.Errorf("disable core dumps: %w", err)
+	if err := NoCoreDumps(); err != nil {
+		return r, err
 	}
 	r.CoreDumpsOff = true
 	r.MemoryLocked, r.Reason = lockMemory()
 	return r, nil
+}
+
+// NoCoreDumps disables core dumps for this process and its children:
+// RLIMIT_CORE 0, soft and hard, and on Linux PR_SET_DUMPABLE 0. Every
+// paratro command calls it as it starts, since most of them read a share,
+// a key or a TOTP secret; Harden adds locking memory for the long-running
+// ones.
+func NoCoreDumps() error {
+	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{Cur: 0, Max: 0}); err != nil {
+		return fmt.Errorf("disable core dumps: setrlimit RLIMIT_CORE: %w", err)
+	}
+	if err := notDumpable(); err != nil {
+		return fmt.Errorf("disable core dumps: %w", err)
+	}
+	return nil
 }
