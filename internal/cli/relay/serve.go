@@ -15,7 +15,6 @@ import (
 
 	"github.com/paratro/paratro/internal/cli/cmdutil"
 	"github.com/paratro/paratro/internal/control"
-	"github.com/paratro/paratro/internal/hygiene"
 	"github.com/paratro/paratro/internal/iostreams"
 	"github.com/paratro/paratro/internal/relay"
 )
@@ -33,8 +32,6 @@ type ServeOptions struct {
 	AddrFile  string     // write the address listened on here, once listening
 	LogLevel  slog.Level // of the relay's log on stderr
 	LogFormat string     // "text" or "json"
-	// Hygiene is what hygiene.Harden did (set by the command; printed at start).
-	Hygiene string
 
 	BackupDelay time.Duration // how long a backup export waits for other owners to cancel it
 }
@@ -88,14 +85,6 @@ contents, signatures or nonces.`,
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			// The relay holds its identity key and the operators' TOTP
-			// secrets: no core dumps, memory locked where allowed, before
-			// any is loaded.
-			hy, err := hygiene.Harden()
-			if err != nil {
-				return err
-			}
-			opts.Hygiene = hy.String()
 			return serveRun(cmd.Context(), opts)
 		},
 	}
@@ -195,9 +184,6 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	var addrErr error
 	ready := func(addr string) {
 		fmt.Fprintf(opts.IO.ErrOut, "relay listening on %s, data in %s\n", describe(addr, opts), opts.DataDir)
-		if opts.Hygiene != "" {
-			fmt.Fprintf(opts.IO.ErrOut, "relay: %s\n", opts.Hygiene)
-		}
 		startupNotes(opts.IO.ErrOut, srv, opts.DataDir)
 		if opts.AddrFile != "" {
 			if addrErr = writeAddrFile(opts.AddrFile, addr); addrErr != nil {
