@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -35,6 +36,12 @@ func TestPartyRunCommandLineHoldsNoSecret(t *testing.T) {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
+		}
+		// SECURITY.md case 34: no core dump can write its memory to disk.
+		if lim, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", cmd.Process.Pid)); err != nil {
+			t.Errorf("%s: %v", what, err)
+		} else if !regexp.MustCompile(`(?m)^Max core file size\s+0\s+0\s`).Match(lim) {
+			t.Errorf("%s may dump core: /proc limits:\n%s", what, lim)
 		}
 		argv := strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
 		if !slices.Equal(argv, cmd.Args) {
