@@ -129,6 +129,7 @@ type soakSample struct {
 	rss        map[string]int64 // VmRSS, KiB
 	anon       map[string]int64 // RssAnon, KiB (the heap and stacks; VmRSS less mapped files)
 	store      map[string]int64 // resident pages of a mapped *.db file (the relay's bbolt store), KiB
+	heap       map[string]int64 // live heap right after a forced GC (HeapAlloc), bytes; -1 unknown
 	dbSize     int64            // the relay's store file, bytes
 }
 
@@ -622,7 +623,8 @@ func (s *soak) poolLeft(ctx context.Context) (map[string]int, error) {
 // sample reads every process's goroutines (the least of three readings
 // 200 ms apart, so that a request being served does not count) and RSS.
 func (s *soak) sample(ctx context.Context, label string) {
-	sm := soakSample{label: label, goroutines: map[string]int{}, rss: map[string]int64{}, anon: map[string]int64{}, store: map[string]int64{}}
+	sm := soakSample{label: label, goroutines: map[string]int{}, rss: map[string]int64{}, anon: map[string]int64{}, store: map[string]int64{},
+		heap: map[string]int64{}}
 	if fi, err := os.Stat(filepath.Join(s.b.dir, "relay", "relay.db")); err == nil {
 		sm.dbSize = fi.Size()
 	}
@@ -632,6 +634,13 @@ func (s *soak) sample(ctx context.Context, label string) {
 			s.failures = append(s.failures, fmt.Sprintf("%s exited before the %s sample; see %s", p.name, label, p.log))
 			continue
 		default:
+		}
+		// the live heap after a garbage collection (heap?gc=1 runs one)
+		sm.heap[p.name] = -1
+		if h, err := heapAfterGC(ctx, s.pprof[p.name]); err == nil {
+			sm.heap[p.name] = h
+		} else {
+			logf("soak: %s heap: %v", p.name, err)
 		}
 		g := -1
 		for i := range 3 {
@@ -654,9 +663,39 @@ func (s *soak) sample(ctx context.Context, label string) {
 	s.samples = append(s.samples, sm)
 	var parts []string
 	for _, n := range s.names() {
-		parts = append(parts, fmt.Sprintf("%s %d g %.1f MB", n, sm.goroutines[n], mb(sm.rss[n])))
+		parts = append(parts, fmt.Sprintf("%s %d g %.1f MB (heap %.1f MB)", n, sm.goroutines[n], mb(sm.rss[n]), float64(sm.heap[n])/1e6))
 	}
 	logf("soak: sample %s: %s", label, strings.Join(parts, ", "))
+}
+
+// heapAfterGC forces a garbage collection in the process behind a pprof
+// listener (/debug/pprof/heap?gc=1) and reads its live heap (HeapAlloc of
+// the runtime's MemStats, printed with debug=1), in bytes.
+func heapAfterGC(ctx context.Context, addr string) (int64, error) {
+	if addr == "" {
+		return 0, errors.New("no pprof listener")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/heap?gc=1&debug=1", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(l, "# HeapAlloc = "); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, errors.New("no HeapAlloc in the heap profile")
 }
 
 // goroutines reads "goroutine profile: total N" from a pprof listener.
@@ -832,6 +871,15 @@ func (s *soak) print(w io.Writer) error {
 			if !rOK {
 				errs = append(errs, fmt.Errorf("%s: RSS %.1f MB at the end, %.1f MB at the start (limit %.1f MB)", n, mb(r1), mb(r0), mb(rLimit)))
 			}
+		}
+		p("")
+		p("%-10s %s", "LIVE HEAP", "MB after a forced GC (pprof heap?gc=1; HeapAlloc): start min max end (reported, not a limit)")
+		for _, n := range s.names() {
+			var hs []float64
+			for _, x := range s.samples {
+				hs = append(hs, float64(x.heap[n])/1e6)
+			}
+			p("%-10s %7.2f %7.2f %7.2f %7.2f", n, hs[0], slices.Min(hs), slices.Max(hs), hs[len(hs)-1])
 		}
 		if first.dbSize > 0 && last.dbSize > 0 {
 			p("the relay's store (relay.db) grew from %.1f to %.1f MB over the soak: the relay keeps every ceremony and its messages",
