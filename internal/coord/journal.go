@@ -134,6 +134,14 @@ func (p *Party) recover(ctx context.Context) error {
 			}
 		}
 		p.emit(Event{Ceremony: j.CeremonyID, Request: j.Request, What: "aborted-after-restart", Detail: reason})
+		if j.Request.Kind == ceremony.KindPresign && j.Request.Initiator.Fingerprint() != p.Home.ID.Fingerprint() {
+			// The initiator counts this presign as failed (this party's
+			// outcome says so, or it never comes) and retires its own part
+			// of the presignature (Party.presign): a part this party
+			// stored before it died could never sign, and would inflate
+			// its pool until the next rotation.
+			p.retire(j.Request.WalletID, j.CeremonyID)
+		}
 		if pending {
 			j.Unsettled = true
 			if err := p.writeJournal(j); err != nil {
