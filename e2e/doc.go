@@ -21,7 +21,12 @@
 //     own protocol messages before it seals and signs them (a tampered
 //     proof, garbage, a split or equivocated broadcast): the sign fails
 //     naming vault, or the relay refuses the equivocation; the release
-//     binary is checked not to contain the adversary.
+//     binary is checked not to contain the adversary;
+//   - crash points (PARATRO_FAILPOINT, internal/failpoint): vault killed at
+//     each step of a refresh, of a key generation and of the presignature
+//     life cycle, then restarted: afterwards every holder has the new
+//     share active or none has, nothing stays pending, no presignature is
+//     used twice, and the wallet signs with every pair.
 //
 // Run them alone, without make:
 //

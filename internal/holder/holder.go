@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/paratro/paratro/ceremony"
@@ -105,10 +106,11 @@ func (h *Holder) Describe(kind ceremony.Kind, walletID string, parties []party.I
 // share stays in use.
 //
 // The kill -9 tests stop a party at each step with PARATRO_FAILPOINT
-// (package failpoint): "<kind>:before-test", "<kind>:after-test" (stored
-// pending, not confirmed) and "<kind>:before-commit" (every confirmation
-// in, not yet active), kind being keygen or refresh.
+// (package failpoint lists the points).
 func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Transport, progress func(ceremony.Event)) (*ceremony.Result, error) {
+	if failpoint.Armed() && tr != nil {
+		tr = &failpointTransport{Transport: tr, kind: string(d.Kind)}
+	}
 	cfg := ceremony.Config{Self: h.ID, Transport: tr, Progress: progress}
 	epoch := uint64(1)
 	if d.Kind != ceremony.KindKeygen {
@@ -163,6 +165,9 @@ func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Tr
 			failpoint.Hit(string(d.Kind) + ":before-commit")
 		}
 		err = h.settle(d.WalletID, epoch, err)
+		if err == nil {
+			failpoint.Hit(string(d.Kind) + ":after-commit")
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -172,8 +177,35 @@ func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Tr
 			return nil, err
 		}
 		res.Presignature = nil
+		failpoint.Hit("presign:after-store")
 	}
 	return res, nil
+}
+
+// failpointTransport is the transport of a process with PARATRO_FAILPOINT
+// set: it hits "<kind>:after-send" once this party's first protocol
+// message was posted (in a one-round sign with a presignature: its
+// signature share) and "<kind>:after-confirm" once its confirmation of a
+// keygen or refresh result was.
+type failpointTransport struct {
+	ceremony.Transport
+	kind string
+	sent atomic.Bool
+}
+
+func (t *failpointTransport) Send(ctx context.Context, m *ceremony.Message) error {
+	if err := t.Transport.Send(ctx, m); err != nil {
+		return err
+	}
+	switch m.Type {
+	case ceremony.TypeProtocol:
+		if !t.sent.Swap(true) {
+			failpoint.Hit(t.kind + ":after-send")
+		}
+	case ceremony.TypeConfirm:
+		failpoint.Hit(t.kind + ":after-confirm")
+	}
+	return nil
 }
 
 // shareMatches compares the share this party loaded with the epoch and
