@@ -86,7 +86,11 @@ func (e *FailedError) Error() string {
 		}
 		if o.Pending && !strings.Contains(msg, "kept pending") {
 			// The party's own error (holder.PendingError) may say so already.
-			msg += "; its new share is kept pending, the previous one stays active"
+			if e.Kind == ceremony.KindKeygen {
+				msg += "; its new share is kept pending until the confirmations on the relay settle it (paratro share list shows the outcome)"
+			} else {
+				msg += "; its new share is kept pending, the previous one stays active"
+			}
 		}
 		parts = append(parts, n+": "+msg)
 	}

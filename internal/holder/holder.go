@@ -274,6 +274,9 @@ type PendingError struct {
 }
 
 func (e *PendingError) Error() string {
+	if e.Epoch <= 1 { // a key generation: there is no previous share
+		return fmt.Sprintf("%v; the new share (epoch %d of %s) is kept pending until the confirmations on the relay settle it", e.Err, e.Epoch, e.WalletID)
+	}
 	return fmt.Sprintf("%v; the new share (epoch %d of %s) is kept pending, the previous one stays active", e.Err, e.Epoch, e.WalletID)
 }
 

@@ -107,6 +107,10 @@ func explain(err error) error {
 	case errors.As(err, &fail):
 		if b := fail.Blamed(); len(b) > 0 {
 			hint := "check that " + strings.Join(b, ", ") + " is running paratro party run"
+			if errors.Is(err, ceremony.ErrMisbehaviour) {
+				// Not a party that is down: one that sent what the others refused.
+				hint = strings.Join(b, ", ") + " sent messages the other parties refused; the evidence is in their audit logs (paratro audit log); find out why before signing with " + strings.Join(b, ", ") + " again"
+			}
 			if fail.Kind == ceremony.KindSign {
 				hint += "; or sign with other parties: --signers"
 			}
