@@ -157,6 +157,9 @@ func TestMaliciousPartyAcrossProcesses(t *testing.T) {
 			if !strings.Contains(r.stderr, "(culprit: vault)") {
 				t.Errorf("the error does not name vault as culprit:\n%s", r.stderr)
 			}
+			if !strings.Contains(r.stderr, "paratro: hint: vault sent messages the other parties refused") || strings.Contains(r.stderr, "is running paratro party run") {
+				t.Errorf("the hint should say vault sent refused messages, not that it may be down:\n%s", r.stderr)
+			}
 			ev := ana.waitEvent(t, marks["ana"], 10*time.Second, "failed sign", is("failed", "sign", ""))
 			if !strings.Contains(ev.Error, "(culprit: "+vault.fp+")") || !strings.Contains(ev.Error, tc.want) {
 				t.Errorf("ana's party should blame vault (%s) with %q; it reports: %s", vault.fp, tc.want, ev.Error)
