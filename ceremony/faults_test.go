@@ -94,6 +94,7 @@ func TestMalformedMessagesAbortNamingTheSender(t *testing.T) {
 		{"an empty CBOR map", replacePayload("carol", []byte{0xa0})},
 		{"an inner From of another party", tamperAll("carol", func(pm *protocol.Message) { pm.From = "alice" })},
 		{"an empty session hash", tamperAll("carol", func(pm *protocol.Message) { pm.SSID = nil })},
+		{"another session's hash", tamperAll("carol", func(pm *protocol.Message) { pm.SSID = ceremonytest.Digest("another session") })},
 		{"another protocol", tamperAll("carol", func(pm *protocol.Message) { pm.Protocol = "cmp/sign" })},
 		{"round number 0", tamperAll("carol", func(pm *protocol.Message) { pm.RoundNumber = 0 })},
 		{"round number past the last", tamperAll("carol", func(pm *protocol.Message) { pm.RoundNumber = 99 })},

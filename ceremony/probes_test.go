@@ -48,6 +48,26 @@ func TestProbeCMPKeygenMessagesThatCrashTheLibrary(t *testing.T) {
 			ceremonytest.SetField(pm, "Mod", mustMarshal(mod))
 		}))
 	})
+	t.Run("a zkmod proof without its W (nil dereference)", func(t *testing.T) {
+		keygenProbe(t, ceremony.SchemeECDSA, "(Mod) is incomplete", ceremonytest.Tamper("carol", 4, true, func(pm *protocol.Message) {
+			var mod map[string]cbor.RawMessage
+			mustCBOR(cbor.Unmarshal(ceremonytest.Field(pm, "Mod"), &mod))
+			delete(mod, "W")
+			ceremonytest.SetField(pm, "Mod", mustMarshal(mod))
+		}))
+	})
+	t.Run("a Pedersen parameter proof truncated to one value (index out of range)", func(t *testing.T) {
+		keygenProbe(t, ceremony.SchemeECDSA, "(Prm) is incomplete", ceremonytest.Tamper("carol", 4, true, func(pm *protocol.Message) {
+			var prm map[string]cbor.RawMessage
+			mustCBOR(cbor.Unmarshal(ceremonytest.Field(pm, "Prm"), &prm))
+			for _, k := range []string{"As", "Zs"} {
+				var vs []cbor.RawMessage
+				mustCBOR(cbor.Unmarshal(prm[k], &vs))
+				prm[k] = mustMarshal(vs[:1])
+			}
+			ceremonytest.SetField(pm, "Prm", mustMarshal(prm))
+		}))
+	})
 	t.Run("a round-4 point-to-point message with an empty recipient (nil Paillier key)", func(t *testing.T) {
 		keygenProbe(t, ceremony.SchemeECDSA, "mixes broadcast and point-to-point", ceremonytest.Tamper("carol", 4, false, func(pm *protocol.Message) {
 			pm.To = ""
