@@ -19,9 +19,10 @@
 # Usage: scripts/soak.sh                 the full soak: 1,000 signs (700 FROST, 200 ECDSA one-round with
 #                                        a presignature, 100 ECDSA full protocol) and 20 keygens/refreshes
 #                                        (8 FROST keygens, 6 FROST refreshes, 4 CMP refreshes, 2 CMP
-#                                        keygens); about 15 minutes on 2 cores
+#                                        keygens); 27 minutes on 2 shared cores (19 CPU-minutes)
 #        SOAK_QUICK=1 scripts/soak.sh    CI size: 100 signs (72/20/8) and 4 keygens/refreshes (2 FROST
-#                                        keygens, 1 FROST refresh, 1 CMP refresh); about 2-3 minutes
+#                                        keygens, 1 FROST refresh, 1 CMP refresh); 6 minutes on 2 shared cores at
+#                                        load average 15 (2.6 CPU-minutes)
 #        SOAK_FROST_SIGNS=1000 SOAK_CMP_KEYGENS=0 scripts/soak.sh   (any count; unset: the mode's default)
 #
 # Refreshes need a TOTP code (the initiator is enrolled, as in production),
