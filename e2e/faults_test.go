@@ -84,6 +84,41 @@ func TestPartyKilledMidSign(t *testing.T) {
 	}
 }
 
+// A signer's party goes silent (SIGSTOP) once it started signing and is
+// never heard from before the deadline (SECURITY.md release case 19): the
+// sign exits 124 (timed out) naming the party it waited for, prints
+// nothing on stdout, and the other signer reports the same; once the
+// party is back, the next sign runs under a fresh ceremony and session.
+func TestSilentPartyTimesOut(t *testing.T) {
+	e := setup(t)
+	ana, vault := e.parties["ana"], e.parties["vault"]
+	t.Cleanup(func() { e.healthy(t) })
+	from, fromA := vault.mark(), ana.mark()
+	run := e.begin(e.parties["ben"].home, "wallet", "sign", e.wallet.ID, "--digest", digest(), "--signers", "ana,vault", "--timeout", "15s", "--output", "json")
+	st := vault.waitEvent(t, from, 20*time.Second, "started sign", is("started", "sign", ""))
+	vault.pause(t)
+	t.Logf("SIGSTOP vault's party as it started sign %.12s", st.Ceremony)
+	r := run.wait()
+	t.Logf("sign --signers ana,vault: exit %d after %s; stderr:\n%s", r.code, r.elapsed.Round(10*time.Millisecond), r.stderr)
+	if r.code != exitTimeout {
+		t.Fatalf("want exit %d (timed out)\n%s", exitTimeout, r)
+	}
+	if strings.TrimSpace(r.stdout) != "" {
+		t.Errorf("a failed sign printed on stdout: %s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "waiting for vault") && !strings.Contains(r.stderr, "no report from vault") {
+		t.Errorf("the error does not name vault:\n%s", r.stderr)
+	}
+	if ev := ana.waitEvent(t, fromA, 5*time.Second, "failed sign", is("failed", "sign", st.Ceremony)); !strings.Contains(ev.Error, vault.fp) {
+		t.Errorf("ana's party should report the sign timed out waiting for vault (%s); got %v", vault.fp, ev)
+	}
+	vault.cont(t)
+	s := e.sign(t, "ana,vault")
+	if s.CeremonyID == st.Ceremony {
+		t.Errorf("the retried sign reused ceremony %.12s", st.Ceremony)
+	}
+}
+
 // The relay is killed (SIGKILL) in the middle of a refresh and restarted on
 // the same address and data directory a second later: the refresh
 // completes.
