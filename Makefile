@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: demo test build bench docs fixtures race lint fuzz goreleaser-check e2e e2e-tty e2e-tui
+.PHONY: demo test build bench docs fixtures race lint fuzz soak goreleaser-check e2e e2e-tty e2e-tui
 
 ## demo: build paratro and run `paratro demo` (2-of-3 ECDSA and Schnorr wallets)
 demo: build
@@ -46,6 +46,10 @@ race:
 ## fuzz: every Go fuzz target for FUZZTIME seconds each, one worker (about 4 minutes; FUZZTIME=5 for a quick run)
 fuzz:
 	sh scripts/fuzz.sh
+
+## soak: 1,000 signs and 20 key generations/refreshes through one relay and three party run; goroutines and RSS must stay flat (about 30 minutes; SOAK_QUICK=1 for the CI size)
+soak:
+	sh scripts/soak.sh
 
 ## lint: staticcheck (pinned, installed into ./bin) over the whole module
 lint:
