@@ -337,6 +337,11 @@ func readAPIError(resp *http.Response, raw []byte) *APIError {
 	}
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
 		e.retryAfter = time.Duration(s) * time.Second
+		// The relay's own answer says it to the millisecond; never longer
+		// than the header (a proxy may have set its own).
+		if ms := time.Duration(eb.RetryAfterMS) * time.Millisecond; ms > 0 && ms < e.retryAfter {
+			e.retryAfter = ms
+		}
 	}
 	return e
 }

@@ -84,7 +84,10 @@ func TestACallerOverItsRateIsAskedToRetryLater(t *testing.T) {
 	if statuses[0] != 200 || statuses[1] != 200 || statuses[2] != http.StatusTooManyRequests {
 		t.Fatalf("statuses = %v, want 200 200 429", statuses)
 	}
-	if last.body.Error != "rate_limited" || last.header.Get("Retry-After") != "1" {
+	// Retry-After counts whole seconds; the body says when a token is back
+	// to the millisecond (at 2 a second: within half a second).
+	if last.body.Error != "rate_limited" || last.header.Get("Retry-After") != "1" ||
+		last.body.RetryAfterMS <= 0 || last.body.RetryAfterMS > 500 {
 		t.Fatalf("429 = %s, Retry-After %q", last.raw, last.header.Get("Retry-After"))
 	}
 	if recs := r.logs.records("request refused"); len(recs) != 1 || recs[0]["reason"] != "rate_limited" {
@@ -97,8 +100,10 @@ func TestACallerOverItsRateIsAskedToRetryLater(t *testing.T) {
 	if _, err := alice.c.Roster(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	if el := time.Since(began); el < 900*time.Millisecond {
-		t.Errorf("the client came back after %v, before Retry-After", el)
+	// The client waits what the relay asked, to the millisecond (not a
+	// whole second), and not less.
+	if el := time.Since(began); el < 300*time.Millisecond {
+		t.Errorf("the client came back after %v, before the relay's retry_after_ms", el)
 	}
 }
 

@@ -161,6 +161,10 @@ type errorBody struct {
 	Error   string `json:"error"`
 	Message string `json:"message"`
 	Seq     uint64 `json:"seq,omitempty"`
+	// RetryAfterMS is Retry-After in milliseconds: the header counts whole
+	// seconds, so a rate limit that frees a token in 10 ms would otherwise
+	// keep a client waiting a second.
+	RetryAfterMS int64 `json:"retry_after_ms,omitempty"`
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, c *call) error
@@ -251,10 +255,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
+	var ms int64
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
+		ms = int64(math.Ceil(float64(e.retryAfter) / float64(time.Millisecond)))
 	}
-	writeJSON(w, e.status, errorBody{Error: e.code, Message: e.msg, Seq: e.seq})
+	writeJSON(w, e.status, errorBody{Error: e.code, Message: e.msg, Seq: e.seq, RetryAfterMS: ms})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
