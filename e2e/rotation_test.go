@@ -3,7 +3,6 @@
 package e2e_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -107,27 +106,9 @@ func refreshKilledAt(t *testing.T, e *env, point string, advance bool) {
 	e.sign(t, "ben,vault")
 }
 
-// shareStates lists the states of a holder's shares of the wallet:
-// "2:active", "2:active 3:pending".
+// shareStates lists the states of a holder's shares of the harness's
+// wallet: "2:active", "2:active 3:pending".
 func shareStates(t *testing.T, e *env, name string) string {
 	t.Helper()
-	r := e.cmd(e.parties[name].home, "share", "list", "--output", "json")
-	if r.code != exitOK {
-		t.Fatalf("share list at %s:\n%s", name, r)
-	}
-	var rows []struct {
-		WalletID string `json:"wallet_id"`
-		Epoch    uint64 `json:"epoch"`
-		State    string `json:"state"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
-		t.Fatalf("share list at %s: %v\n%s", name, err, r.stdout)
-	}
-	var out []string
-	for _, row := range rows {
-		if row.WalletID == e.wallet.ID {
-			out = append(out, fmt.Sprintf("%d:%s", row.Epoch, row.State))
-		}
-	}
-	return strings.Join(out, " ")
+	return walletShareStates(t, e, name, e.wallet.ID)
 }

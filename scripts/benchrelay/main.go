@@ -526,6 +526,29 @@ func (b *bench) setup(ctx context.Context) error {
 	return nil
 }
 
+// presignaturesLeft is holder name's presignatures left per wallet, as
+// `share list` shows them.
+func (b *bench) presignaturesLeft(ctx context.Context, name string) (map[string]int, error) {
+	out, err := b.paratroCmd(ctx, "share", "list", "--home", b.home(name), "--output", "json")
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		WalletID          string `json:"wallet_id"`
+		PresignaturesLeft *int   `json:"presignatures_left"`
+	}
+	if err := json.Unmarshal(out, &rows); err != nil {
+		return nil, fmt.Errorf("share list: %w", err)
+	}
+	left := map[string]int{}
+	for _, r := range rows {
+		if r.PresignaturesLeft != nil {
+			left[r.WalletID] = *r.PresignaturesLeft
+		}
+	}
+	return left, nil
+}
+
 // profileParties fetches a CPU profile and an execution trace of secs
 // seconds from each party's pprof listener (by label) into
 // -presig-profile; the returned function waits for them.
@@ -783,23 +806,11 @@ func (b *bench) presigSigns(ctx context.Context, w *home.Wallet, n int) ([]relay
 	logf("filling %s's presignature pool for %s+%s to %d", keeper.Name, keeper.Name, other.Name, n)
 	t0 := time.Now()
 	for last := -1; ; {
-		out, err := b.paratroCmd(ctx, "share", "list", "--home", b.home(keeper.Name), "--output", "json")
+		left, err := b.presignaturesLeft(ctx, keeper.Name)
 		if err != nil {
 			return nil, err
 		}
-		var rows []struct {
-			WalletID          string `json:"wallet_id"`
-			PresignaturesLeft *int   `json:"presignatures_left"`
-		}
-		if err := json.Unmarshal(out, &rows); err != nil {
-			return nil, fmt.Errorf("share list: %w", err)
-		}
-		have := 0
-		for _, r := range rows {
-			if r.WalletID == w.ID && r.PresignaturesLeft != nil {
-				have = *r.PresignaturesLeft
-			}
-		}
+		have := left[w.ID]
 		if have >= n {
 			break
 		}

@@ -24,7 +24,6 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -602,24 +601,7 @@ func (s *soak) quiesce(ctx context.Context) error {
 
 // poolLeft is the keeper's presignatures left per wallet (`share list`).
 func (s *soak) poolLeft(ctx context.Context) (map[string]int, error) {
-	out, err := s.b.paratroCmd(ctx, "share", "list", "--home", s.b.home(s.keeper.Name), "--output", "json")
-	if err != nil {
-		return nil, err
-	}
-	var rows []struct {
-		WalletID          string `json:"wallet_id"`
-		PresignaturesLeft *int   `json:"presignatures_left"`
-	}
-	if err := json.Unmarshal(out, &rows); err != nil {
-		return nil, fmt.Errorf("share list: %w", err)
-	}
-	left := map[string]int{}
-	for _, r := range rows {
-		if r.PresignaturesLeft != nil {
-			left[r.WalletID] = *r.PresignaturesLeft
-		}
-	}
-	return left, nil
+	return s.b.presignaturesLeft(ctx, s.keeper.Name)
 }
 
 // sample reads every process's goroutines (the least of three readings
@@ -674,21 +656,7 @@ func (s *soak) sample(ctx context.Context, label string) {
 // listener (/debug/pprof/heap?gc=1) and reads its live heap (HeapAlloc of
 // the runtime's MemStats, printed with debug=1), in bytes.
 func heapAfterGC(ctx context.Context, addr string) (int64, error) {
-	if addr == "" {
-		return 0, errors.New("no pprof listener")
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/heap?gc=1&debug=1", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	body, err := pprofGet(ctx, addr, "heap?gc=1&debug=1", 64<<20)
 	if err != nil {
 		return 0, err
 	}
@@ -700,27 +668,34 @@ func heapAfterGC(ctx context.Context, addr string) (int64, error) {
 	return 0, errors.New("no HeapAlloc in the heap profile")
 }
 
-// goroutines reads "goroutine profile: total N" from a pprof listener.
-func goroutines(ctx context.Context, addr string) (int, error) {
+// pprofGet reads up to limit bytes of /debug/pprof/<path> from the pprof
+// listener at addr, and drains the rest.
+func pprofGet(ctx context.Context, addr, path string, limit int64) ([]byte, error) {
 	if addr == "" {
-		return 0, errors.New("no pprof listener")
+		return nil, errors.New("no pprof listener")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/goroutine?debug=1", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/"+path, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	head, err := io.ReadAll(io.LimitReader(resp.Body, 200))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return body, err
+}
+
+// goroutines reads "goroutine profile: total N" from a pprof listener.
+func goroutines(ctx context.Context, addr string) (int, error) {
+	head, err := pprofGet(ctx, addr, "goroutine?debug=1", 200)
 	if err != nil {
 		return 0, err
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
 	line, _, _ := strings.Cut(string(head), "\n")
 	n, ok := strings.CutPrefix(line, "goroutine profile: total ")
 	if !ok {
