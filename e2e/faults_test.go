@@ -247,6 +247,10 @@ func TestTamperedEnvelope(t *testing.T) {
 
 	e.relay.kill()
 	var tampered []uint64
+	if e.tampered == nil {
+		e.tampered = map[string]bool{}
+	}
+	e.tampered[cid] = true
 	e.relayDB(t, func(tx *bolt.Tx) error {
 		members, err := ceremonyMembers(tx, cid)
 		if err != nil {

@@ -102,6 +102,11 @@ type env struct {
 	// secret-hygiene test searches all of it (the whole lifecycle).
 	transcriptMu sync.Mutex
 	transcript   []result
+
+	// tampered are the ceremonies whose stored envelopes a fault test
+	// changed on purpose in the relay's database (TestTamperedEnvelope):
+	// the secret-hygiene scan of the store expects them not to verify.
+	tampered map[string]bool
 }
 
 // totp is one operator's TOTP secret and the time step of its last code.

@@ -504,7 +504,9 @@ func (h *hygiene) relayStore() (plaintexts, transient []secret) {
 				envelopes++
 				hd, err := envelope.Inspect(m.Data, members)
 				if err != nil {
-					t.Errorf("ceremony %.12s seq %d: a stored envelope does not check: %v", id, m.Seq, err)
+					if !e.tampered[id] { // TestTamperedEnvelope's, changed on purpose
+						t.Errorf("ceremony %.12s seq %d: a stored envelope does not check: %v", id, m.Seq, err)
+					}
 					continue
 				}
 				var pt []byte
