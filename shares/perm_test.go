@@ -71,28 +71,7 @@ func TestModesUnderUmaskZero(t *testing.T) {
 // checkModes walks root and expects at least atLeast entries.
 func checkModes(t *testing.T, root string, atLeast int) {
 	t.Helper()
-	n := 0
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		want := fs.FileMode(0o600)
-		if d.IsDir() {
-			want = 0o700
-		}
-		if fi.Mode().Perm() != want {
-			t.Errorf("%s: mode %04o, want %04o", path, fi.Mode().Perm(), want)
-		}
-		n++
-		return nil
-	})
-	if err != nil || n < atLeast {
-		t.Fatalf("walked %d entries: %v", n, err)
-	}
+	sharestest.CheckPrivateModes(t, root, atLeast)
 }
 
 func TestLoosenedDirsAreTightened(t *testing.T) {

@@ -35,30 +35,9 @@ func TestHomeModesUnderUmaskZero(t *testing.T) {
 	if err := h.SaveWallet(&Wallet{ID: "wal_aaaaaaaaaaaaaaaa", Name: "ops", Chain: "ethereum", Scheme: "ecdsa", Required: 2}); err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		want := fs.FileMode(0o600)
-		if d.IsDir() {
-			want = 0o700
-		}
-		if fi.Mode().Perm() != want {
-			t.Errorf("%s: mode %04o, want %04o", path, fi.Mode().Perm(), want)
-		}
-		n++
-		return nil
-	})
 	// The home, identity.json, trusted.json, wallets/ and its record,
 	// shares/ and the store's files.
-	if err != nil || n < 6 {
-		t.Fatalf("walked %d entries: %v", n, err)
-	}
+	sharestest.CheckPrivateModes(t, dir, 6)
 }
 
 // Case 31 of SECURITY.md (c): a home other users can write to, or that
