@@ -194,8 +194,15 @@ func TestPresignatureIsMarkedUsedBeforeItSigns(t *testing.T) {
 	digest := ceremonytest.Digest("one round")
 	d := ceremonytest.Sign(shares, digest, signers...)
 	d.PresignatureID = "ps-1"
-	var marked flags
+	var marked, sentUnmarked flags
 	net := ceremony.NewMemoryNetwork(signers...)
+	// Release case 28: no signature share leaves a party before its mark.
+	net.SetIntercept(func(to party.ID, m *ceremony.Message) []*ceremony.Message {
+		if m.Type == ceremony.TypeProtocol && !marked.get(m.From) {
+			sentUnmarked.set(m.From, true)
+		}
+		return []*ceremony.Message{m}
+	})
 	out := ceremonytest.Run(ctx, d, net, signers, func(id party.ID, c *ceremony.Config) {
 		c.Share, c.Presignature = shares[id], pre[id].Presignature
 		c.MarkPresignatureUsed = func() error { marked.set(id, true); return nil }
@@ -205,15 +212,29 @@ func TestPresignatureIsMarkedUsedBeforeItSigns(t *testing.T) {
 	if !marked.get("alice") || !marked.get("carol") {
 		t.Fatal("presignature not marked used by every signer")
 	}
+	if sentUnmarked.get("alice") || sentUnmarked.get("carol") {
+		t.Fatal("a signer sent its signature share before marking the presignature used")
+	}
 
 	t.Run("a presignature that cannot be marked used never signs", func(t *testing.T) {
 		d := ceremonytest.Sign(shares, digest, signers...)
 		d.PresignatureID = "ps-1"
+		net := ceremony.NewMemoryNetwork(signers...)
+		var sent flags
+		net.SetIntercept(func(to party.ID, m *ceremony.Message) []*ceremony.Message {
+			if m.Type == ceremony.TypeProtocol {
+				sent.set(m.From, true)
+			}
+			return []*ceremony.Message{m}
+		})
 		_, err := ceremony.Run(ctx, d, ceremony.Config{Self: "alice", Share: shares["alice"], Presignature: pre["alice"].Presignature,
-			Transport:            ceremony.NewMemoryNetwork(signers...).Endpoint("alice"),
+			Transport:            net.Endpoint("alice"),
 			MarkPresignatureUsed: func() error { return errors.New("disk full") }})
 		if err == nil || !contains(err, "could not mark the presignature used") {
 			t.Fatalf("got %v", err)
+		}
+		if sent.get("alice") {
+			t.Fatal("alice sent a signature share although her presignature could not be marked used")
 		}
 	})
 }
