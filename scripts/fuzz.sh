@@ -3,7 +3,9 @@
 # for FUZZTIME seconds each, one worker (-parallel=1), one target after the
 # other, and prints one line per target. Fails if any target fails; a
 # failing input is left in the package's testdata/fuzz/FuzzXxx/ (commit it
-# with the fix: it is a regression test from then on).
+# with the fix: it is a regression test from then on). A run that ends
+# with Go 1.26's spurious "context deadline exceeded" at -fuzztime and
+# writes no failing input (go.dev/issue/75804) is reported, not failed.
 #
 #   sh scripts/fuzz.sh                 # every target; about 4 minutes
 #   FUZZTIME=5 sh scripts/fuzz.sh      # quick run
@@ -40,12 +42,23 @@ echo "fuzz: $n targets, ${FUZZTIME}s each, -parallel=1"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 failed=0
+flaked=0
 started=$(date +%s)
 printf '%s\n' "$targets" | {
 	while read -r dir name; do
 		t0=$(date +%s)
+		corpus="$dir/testdata/fuzz/$name"
+		before=$(ls "$corpus" 2>/dev/null | sort)
 		if $GO test -run='^$' -fuzz="^${name}\$" -fuzztime="${FUZZTIME}s" -parallel=1 "$dir" >"$log" 2>&1; then
 			result=ok
+		elif [ "$(ls "$corpus" 2>/dev/null | sort)" = "$before" ] && grep -q '^    context deadline exceeded$' "$log" &&
+			! grep -q 'Failing input written' "$log"; then
+			# Go 1.26's fuzzing coordinator can report the end of
+			# -fuzztime itself as "context deadline exceeded" when a
+			# worker is mid-input (go.dev/issue/75804, fixed in 1.27):
+			# no input failed and none was written. Said, not failed.
+			result='ok*'
+			flaked=$((flaked + 1))
 		else
 			result=FAIL
 			failed=$((failed + 1))
@@ -58,6 +71,10 @@ printf '%s\n' "$targets" | {
 			sed 's/^/    /' "$log" | grep -v '^    fuzz: elapsed' | tail -30
 		fi
 	done
-	echo "fuzz: $n targets in $(($(date +%s) - started))s, $failed failed"
+	note=""
+	if [ "$flaked" -gt 0 ]; then
+		note=" (ok*: $flaked ended with Go's spurious \"context deadline exceeded\" at -fuzztime and wrote no failing input: go.dev/issue/75804)"
+	fi
+	echo "fuzz: $n targets in $(($(date +%s) - started))s, $failed failed$note"
 	[ "$failed" -eq 0 ]
 }
