@@ -234,13 +234,10 @@ func newEnv(dir string) (*env, error) {
 	return e, nil
 }
 
-// nextOTP returns ben's next TOTP code, made by oathtool (not paratro's
-// library): of the earliest time step after the last one used that the
-// relay accepts now (one step of skew either side), waiting for one when
-// the next step is too far ahead. A code is good once.
-func (e *env) nextOTP() (string, error) { return nextCode(e.totpSecret, &e.lastStep) }
-
-// nextCode is nextOTP for any secret; lastStep is its last time step.
+// nextCode returns the next TOTP code of secret, made by oathtool (not
+// paratro's library): of the earliest time step after lastStep, the last
+// one used, that the relay accepts now (one step of skew either side),
+// waiting for one when the next step is too far ahead. A code is good once.
 func nextCode(secret string, lastStep *int64) (string, error) {
 	now := time.Now().Unix() / 30
 	step := max(*lastStep+1, now-1)

@@ -166,7 +166,6 @@ func TestRoleMatrix(t *testing.T) {
 	// A request of a row, for one caller.
 	type req struct {
 		path, body string
-		header     []string
 	}
 	fixed := func(path, body string) func(matrixCaller) req {
 		return func(matrixCaller) req { return req{path: path, body: body} }
