@@ -40,13 +40,7 @@ func TestSignWithADerivedIndexUsesTheStoredShares(t *testing.T) {
 	}
 	i := uint32(5)
 	d.Index = &i
-	net := ceremony.NewMemoryNetwork(d.Parties...)
-	done := make(chan error, 1)
-	go func() { _, err := hs["bob"].Run(ctx, d, net.Endpoint("bob"), nil); done <- err }()
-	res, err := hs["alice"].Run(ctx, d, net.Endpoint("alice"), nil)
-	if err != nil || <-done != nil {
-		t.Fatalf("sign failed: %v", err)
-	}
+	res := runPair(t, hs["alice"], hs["bob"], d, "sign failed")
 	if !bytes.Equal(res.PublicKey, child) {
 		t.Fatalf("signed for %x, want child %x", res.PublicKey, child)
 	}

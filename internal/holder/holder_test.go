@@ -185,13 +185,7 @@ func TestRefreshCommitsOnlyWhenEveryoneConfirmed(t *testing.T) {
 		if sd.Epoch != 1 {
 			t.Fatalf("signing runs on epoch %d", sd.Epoch)
 		}
-		net := ceremony.NewMemoryNetwork(sd.Parties...)
-		done := make(chan error, 1)
-		go func() { _, err := hs["bob"].Run(ctx, sd, net.Endpoint("bob"), nil); done <- err }()
-		res, err := hs["alice"].Run(ctx, sd, net.Endpoint("alice"), nil)
-		if err != nil || <-done != nil {
-			t.Fatalf("signing on epoch 1 failed: %v", err)
-		}
+		res := runPair(t, hs["alice"], hs["bob"], sd, "signing on epoch 1 failed")
 		_, m, _ := hs["alice"].Share(wallet)
 		if err := bitcoin.VerifySchnorr(m.PublicKey, digest, res.Signature); err != nil {
 			t.Fatal(err)
@@ -212,13 +206,7 @@ func TestSignUsesTheStoredShareAndVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	net := ceremony.NewMemoryNetwork(d.Parties...)
-	done := make(chan error, 1)
-	go func() { _, err := hs["carol"].Run(ctx, d, net.Endpoint("carol"), nil); done <- err }()
-	res, err := hs["bob"].Run(ctx, d, net.Endpoint("bob"), nil)
-	if err != nil || <-done != nil {
-		t.Fatalf("sign failed: %v", err)
-	}
+	res := runPair(t, hs["bob"], hs["carol"], d, "sign failed")
 	if err := bitcoin.VerifySchnorr(fixture["bob"].PublicKey(), digest, res.Signature); err != nil {
 		t.Fatal(err)
 	}
@@ -234,8 +222,24 @@ func TestSignUsesTheStoredShareAndVerifies(t *testing.T) {
 	t.Run("a ceremony on another epoch is refused before it starts", func(t *testing.T) {
 		stale := *d
 		stale.Epoch = 7
+		net := ceremony.NewMemoryNetwork(d.Parties...)
 		if _, err := hs["bob"].Run(ctx, &stale, net.Endpoint("bob"), nil); err == nil || !strings.Contains(err.Error(), "share epoch mismatch") {
 			t.Fatalf("got %v", err)
 		}
 	})
+}
+
+// runPair runs ceremony d at holders a and b (b on a goroutine) over a
+// fresh in-memory network and returns a's result; it fails t with what if
+// either party fails.
+func runPair(t *testing.T, a, b *holder.Holder, d *ceremony.Descriptor, what string) *ceremony.Result {
+	t.Helper()
+	net := ceremony.NewMemoryNetwork(d.Parties...)
+	done := make(chan error, 1)
+	go func() { _, err := b.Run(ctx, d, net.Endpoint(b.ID), nil); done <- err }()
+	res, err := a.Run(ctx, d, net.Endpoint(a.ID), nil)
+	if berr := <-done; err != nil || berr != nil {
+		t.Fatalf("%s: %s: %v; %s: %v", what, a.ID, err, b.ID, berr)
+	}
+	return res
 }

@@ -67,13 +67,7 @@ func TestPresignatureSignsOnceAtEveryParty(t *testing.T) {
 	digest := ceremonytest.Digest("pay once")
 	d, _ := hs["alice"].Describe(ceremony.KindSign, "wal_ps", signers, digest, time.Now().Add(time.Minute))
 	d.PresignatureID = ps
-	net := ceremony.NewMemoryNetwork(signers...)
-	done := make(chan error, 1)
-	go func() { _, err := hs["bob"].Run(ctx, d, net.Endpoint("bob"), nil); done <- err }()
-	res, err := hs["alice"].Run(ctx, d, net.Endpoint("alice"), nil)
-	if err != nil || <-done != nil {
-		t.Fatalf("sign with the presignature failed: %v", err)
-	}
+	res := runPair(t, hs["alice"], hs["bob"], d, "sign with the presignature failed")
 	addr, _ := ethereum.Address(fixture["alice"].PublicKey())
 	if err := ethereum.VerifyDigest(addr, digest, res.Signature); err != nil {
 		t.Fatal(err)

@@ -100,13 +100,7 @@ func TestRefreshWithAWithheldFinalBroadcastActivatesNowhere(t *testing.T) {
 			if sd.Epoch != 1 {
 				t.Fatalf("signing runs on epoch %d", sd.Epoch)
 			}
-			net := ceremony.NewMemoryNetwork(sd.Parties...)
-			done := make(chan error, 1)
-			go func() { _, err := hs["bob"].Run(ctx, sd, net.Endpoint("bob"), nil); done <- err }()
-			res, err := hs["alice"].Run(ctx, sd, net.Endpoint("alice"), nil)
-			if err != nil || <-done != nil {
-				t.Fatalf("signing on epoch 1 failed: %v", err)
-			}
+			res := runPair(t, hs["alice"], hs["bob"], sd, "signing on epoch 1 failed")
 			if c.scheme == ceremony.SchemeSchnorr {
 				err = bitcoin.VerifySchnorr(fixture["alice"].PublicKey(), digest, res.Signature)
 			} else {

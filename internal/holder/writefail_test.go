@@ -72,13 +72,7 @@ func TestRefreshFailsCleanlyWhenTheShareCannotBeWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	net := ceremony.NewMemoryNetwork(sd.Parties...)
-	done := make(chan error, 1)
-	go func() { _, err := hs["carol"].Run(ctx, sd, net.Endpoint("carol"), nil); done <- err }()
-	res, err := hs["alice"].Run(ctx, sd, net.Endpoint("alice"), nil)
-	if err != nil || <-done != nil {
-		t.Fatalf("signing on epoch 1 failed: %v", err)
-	}
+	res := runPair(t, hs["alice"], hs["carol"], sd, "signing on epoch 1 failed")
 	if err := bitcoin.VerifySchnorr(fixture["alice"].PublicKey(), digest, res.Signature); err != nil {
 		t.Fatal(err)
 	}
