@@ -414,14 +414,20 @@ func (w *eventWriter) write(e coord.Event) {
 	if j.From != "" && e.What == "request" {
 		line += " from " + j.From
 	}
+	// Details and errors can carry another party's words (an abort's or a
+	// rejection's reason): the line shows them on one line, without control
+	// characters, cut short (SECURITY.md release case 16). JSON escapes them.
 	if j.Detail != "" {
-		line += "  " + j.Detail
+		line += "  " + ceremony.SanitizeN(j.Detail, maxLineText)
 	}
 	if j.Error != "" {
-		line += "  " + j.Error
+		line += "  " + ceremony.SanitizeN(j.Error, maxLineText)
 	}
 	fmt.Fprintln(w.opts.IO.ErrOut, line+"  ["+short(e.Ceremony)+"]")
 }
+
+// maxLineText bounds an event line's detail and error, in characters.
+const maxLineText = 600
 
 func short(id string) string {
 	if len(id) > 12 {

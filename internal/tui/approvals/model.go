@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -175,6 +176,7 @@ func (m *Model) addLog(text string) { m.addKeyedLog(text, "") }
 
 // addKeyedLog adds a line; one with a key replaces the line with that key.
 func (m *Model) addKeyedLog(text, key string) {
+	text = printable(text, maxLogText)
 	if key != "" {
 		m.log = slices.DeleteFunc(slices.Clone(m.log), func(e logEntry) bool { return e.key == key })
 	}
@@ -194,6 +196,7 @@ func (m *Model) find(id string) int {
 }
 
 func (m *Model) arrive(r Request) {
+	r = r.printable()
 	if r.Received.IsZero() {
 		r.Received = m.now
 	}
@@ -259,7 +262,7 @@ func (m *Model) progress(p Progress) {
 	}
 	r := m.running[i]
 	r.round, r.rounds, r.elapsed, r.approved, r.step = p.Round, p.Rounds, p.Elapsed, false, p.Step
-	r.waiting = append([]string(nil), p.Waiting...)
+	r.waiting = printableAll(p.Waiting, 100)
 }
 
 func (m *Model) done(d Done) {
@@ -549,4 +552,60 @@ func walletLabel(r Request) string {
 		return r.WalletName
 	}
 	return r.WalletID
+}
+
+// maxLogText bounds a log line's text, in runes (the view cuts it to the
+// screen's width too).
+const maxLogText = 300
+
+// printable is s as one line the terminal shows as text: newlines, tabs
+// and carriage returns become spaces, every other control character (C0,
+// C1 such as the 8-bit CSI, DEL) and every unprintable rune is dropped, so
+// text from another party (an abort's or a rejection's reason) can neither
+// move the cursor, clear or retitle the screen nor add lines of its own
+// (SECURITY.md release case 16); it is cut to max runes. The model applies
+// it to everything it is given, whatever its sender already did: the view's
+// line cutting (ansi.Truncate) keeps escape sequences, as it must for the
+// model's own styles.
+func printable(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == '\n' || r == '\t' || r == '\r':
+			r = ' '
+		case !unicode.IsPrint(r):
+			continue
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// printable is r with every text field made printable (see printable).
+func (r Request) printable() Request {
+	const max = 500
+	for _, f := range []*string{&r.ID, &r.WalletID, &r.WalletName, &r.Chain, &r.Operator, &r.Digest, &r.Summary, &r.SAS,
+		&r.Initiator.Name, &r.Initiator.Fingerprint} {
+		*f = printable(*f, max)
+	}
+	r.Parties = printableAll(r.Parties, max)
+	r.Signers = printableAll(r.Signers, max)
+	return r
+}
+
+func printableAll(ss []string, max int) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = printable(s, max)
+	}
+	return out
 }

@@ -468,3 +468,57 @@ func TestKeyedLogLineReplacesItsPredecessor(t *testing.T) {
 		t.Errorf("log %q, want %q", got, want)
 	}
 }
+
+// hostileText is what a malicious party can put in an abort notice or a
+// rejection reason (SECURITY.md release case 16): 64 KiB of terminal escape
+// sequences (clear screen, move the cursor, set the title, a fake prompt),
+// carriage returns and newlines.
+func hostileText() string {
+	var b strings.Builder
+	for b.Len() < 64<<10 {
+		b.WriteString("\x1b[2J\x1b[H\x1b]0;pwned\x07\rAPPROVED by everyone\n\x1b[31mreal\x1b[0m\x9b6n\u009b6n\t")
+	}
+	return b.String()
+}
+
+// TestHostileTextIsShownSanitised: whatever reaches the screen from another
+// party (a failed ceremony's reason, a withdrawn request's reason) is shown
+// on one line, without a control character, cut short: it cannot clear the
+// screen, move the cursor, set the terminal's title or add lines of its own.
+func TestHostileTextIsShownSanitised(t *testing.T) {
+	rec := &recorder{}
+	m, _ := send(t, withTwo(t, rec),
+		Progress{ID: "s-9", Round: 2, Rounds: 5},
+		Done{ID: "s-9", OK: false, Text: "aborted: reported by vault: " + hostileText()},
+		RequestWithdrawn{ID: "s-7f3a", Reason: hostileText()},
+	)
+	view := m.View()
+	if strings.ContainsAny(view, "\x1b\r\a\t\u009b") {
+		t.Errorf("the view carries control characters from another party's text:\n%.600q", view)
+	}
+	lines := strings.Split(view, "\n")
+	if len(lines) > 24 {
+		t.Errorf("the view has %d lines on a 24-line screen", len(lines))
+	}
+	var failed, withdrawn string
+	for _, l := range lines {
+		switch {
+		case strings.Contains(l, "ceremony s-9 failed"):
+			failed = l
+		case strings.Contains(l, "request s-7f3a withdrawn"):
+			withdrawn = l
+		}
+		if n := len([]rune(l)); n > 80 {
+			t.Errorf("a line of %d characters on an 80-column screen: %q", n, l)
+		}
+	}
+	if failed == "" || !strings.Contains(failed, "reported by vault") {
+		t.Errorf("the failed ceremony's line is missing or lost who reported it:\n%s", view)
+	}
+	if withdrawn == "" {
+		t.Errorf("the withdrawn request's line is missing:\n%s", view)
+	}
+	if strings.Count(view, "APPROVED by everyone") > 2 {
+		t.Errorf("the hostile text is shown more than once per line:\n%s", view)
+	}
+}
