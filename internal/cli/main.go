@@ -29,6 +29,13 @@ func Main() int {
 		stop() // restore the default action: a second signal kills
 	}()
 	f := New()
+	// New took the secret variables out of the Go environment; blank their
+	// values in the kernel's copy too (/proc/<pid>/environ), before
+	// NoCoreDumps makes /proc/self/mem root's. Best effort: a failure only
+	// leaves that copy as it was.
+	if err := hygiene.ScrubEnviron(cmdutil.SecretEnv...); err != nil && os.Getenv("PARATRO_DEBUG") == "1" {
+		fmt.Fprintf(f.IO.ErrOut, "paratro: debug: %v\n", err)
+	}
 	// No core dumps from any command: most read a share, a key or a TOTP
 	// secret into memory (party run and relay serve also lock memory).
 	if err := hygiene.NoCoreDumps(); err != nil {

@@ -14,9 +14,10 @@ var SecretEnv = []string{otpEnv, "PARATRO_KEYRING_PASSPHRASE", "PARATRO_BACKUP_P
 // goes on.
 //
 // The kernel's copy of the initial environment, /proc/PID/environ on
-// Linux, is not changed by unsetenv; it is readable only by the same user
-// and root (only root once party run's hygiene.Harden made the process
-// non-dumpable).
+// Linux, is not changed by unsetenv: internal/cli.Main blanks these
+// variables' values there with hygiene.ScrubEnviron right after. Until
+// then (from exec to the start of Main) it is readable by the same user
+// and root.
 func TakeSecretEnv(lookup func(string) (string, bool), unsetenv func(string) error) func(string) string {
 	taken := make(map[string]string, len(SecretEnv))
 	for _, k := range SecretEnv {
