@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -69,6 +70,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "e2e: built paratro in %s\n", time.Since(start).Round(100*time.Millisecond))
 	}
 	code := m.Run()
+	if n := otpWaits.Load(); n > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: waited %d times for a TOTP time step, %s in all\n", n, time.Duration(otpWaited.Load()).Round(time.Second))
+	}
 	if theEnv != nil {
 		theEnv.stop()
 	}
@@ -238,11 +242,18 @@ func newEnv(dir string) (*env, error) {
 // paratro's library): of the earliest time step after lastStep, the last
 // one used, that the relay accepts now (one step of skew either side),
 // waiting for one when the next step is too far ahead. A code is good once.
+// otpWaits and otpWaited count nextCode's waits for a time step and their
+// total: TestMain reports them, the e2e run's largest idle time.
+var otpWaits, otpWaited atomic.Int64
+
 func nextCode(secret string, lastStep *int64) (string, error) {
 	now := time.Now().Unix() / 30
 	step := max(*lastStep+1, now-1)
 	if step > now+1 {
-		time.Sleep(time.Until(time.Unix((step-1)*30, 0)))
+		d := time.Until(time.Unix((step-1)*30, 0))
+		otpWaits.Add(1)
+		otpWaited.Add(int64(d))
+		time.Sleep(d)
 	}
 	*lastStep = step
 	at := time.Unix(step*30+1, 0).UTC().Format("2006-01-02 15:04:05 UTC")
