@@ -315,6 +315,12 @@ func (s *session) ctxError(ctx context.Context) error {
 
 // timeoutError is this party's own timeout, naming who it waits for.
 func (s *session) timeoutError() *Error {
+	if s.test != nil {
+		// A keygen or refresh in its test signature (a peer's abort,
+		// handled here, met the deadline): the test session knows whom
+		// this party waits for; this one would name nobody.
+		return s.test.timeoutError()
+	}
 	e := &Error{Code: CodeTimeout, Round: s.displayRound(), Rounds: s.plan.rounds, Waiting: s.waiting(), Unsettled: s.confirmed}
 	switch s.phase {
 	case PhaseComputing:
