@@ -7,8 +7,10 @@ import (
 	"math/big"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -279,7 +281,8 @@ func TestAdversarialNetworkCompletes(t *testing.T) {
 // ceremony kind: one message from carol to alice is lost for good, or
 // delivered to bob instead (rerouted: bob must drop it, it is not his).
 // Every party fails at the deadline, not before and not much after;
-// alice's error is a timeout naming carol and the round; nobody returns a
+// alice's error is a timeout naming carol and the round, and every other
+// party's timeout names whom it waited for; nobody returns a
 // keygen or refresh result, and a signer that did finish (the last round
 // of a sign: carol already had alice's message) holds a valid signature.
 // The rows wait for their deadline and run in parallel.
@@ -328,6 +331,15 @@ func TestAdversarialNetworkDeadlines(t *testing.T) {
 						t.Fatalf("%s returned a %s result although alice never finished", id, c.d.Kind)
 					case !errors.Is(o.Err, ceremony.ErrTimeout) && !errors.Is(o.Err, ceremony.ErrAborted):
 						t.Fatalf("%s: got %v, want a timeout", id, o.Err)
+					case errors.Is(o.Err, ceremony.ErrTimeout):
+						// Whoever times out says whom it waited for (or
+						// that it was still computing), also when the
+						// deadline finds it in a keygen's or refresh's
+						// test signature and a peer's abort arrives at
+						// the same moment.
+						if e := asError(t, o.Err); len(e.Waiting) == 0 && e.Reason == "" {
+							t.Fatalf("%s: got %v, a timeout that names nobody", id, e)
+						}
 					}
 				}
 			})
@@ -472,13 +484,18 @@ var (
 	poly = mutation{"declaring 2^32-1 coefficients", func(cbor.RawMessage) []byte {
 		return ceremonytest.Bytes([]byte{0xff, 0xff, 0xff, 0xff, 0x80})
 	}, true}
+	// truncated is a polynomial of 2 bytes, shorter than its 4-byte
+	// coefficient count (the decoder's index out of range, #16a).
+	truncated = mutation{"of 2 bytes", func(cbor.RawMessage) []byte {
+		return ceremonytest.Bytes([]byte{0, 1})
+	}, true}
 	// higherDegree adds a consistent coefficient (FROST's missing degree
 	// check, #16b).
 	higherDegree = mutation{"with t+2 coefficients", func(raw cbor.RawMessage) []byte {
 		var phi []byte
 		mustCBOR(cbor.Unmarshal(raw, &phi))
 		return ceremonytest.Bytes(addCoefficient(phi))
-	}, false}
+	}, true}
 )
 
 type mutation struct {
@@ -578,8 +595,10 @@ func (r maliciousRow) String() string {
 // maliciousRows: one row per field per round where decoding or
 // verification could be abused (SECURITY.md B4, appendix B), found by
 // decoding real messages (ceremonytest.Fields). The keygen probes of
-// probes_test.go (VSSPolynomial declaring 2^32-1, a truncated zkmod
-// proof, a round-4 message with no recipient) are not repeated.
+// probes_test.go (a truncated zkmod proof, a round-4 message with no
+// recipient) are not repeated; its malformed CMP polynomials (2 bytes, 5
+// bytes declaring 2^32-1), which it tries two per ceremony, are repeated
+// one per ceremony with PARATRO_ADVERSARY_ALL=1.
 func maliciousRows() []maliciousRow {
 	return []maliciousRow{
 		// FROST keygen: round 2 broadcast {Phi_i, Sigma_i, Commitment},
@@ -605,6 +624,7 @@ func maliciousRows() []maliciousRow {
 		// FROST refresh: as keygen, with a constant-term-free polynomial.
 		{kind: "FROST refresh", round: 2, broadcast: true, field: "Phi_i", mut: poly},
 		{kind: "FROST refresh", round: 2, broadcast: true, field: "Phi_i", mut: higherDegree},
+		{kind: "FROST refresh", round: 2, broadcast: true, field: "Phi_i", mut: truncated},
 		{kind: "FROST refresh", round: 2, broadcast: true, field: "Phi_i", mut: flip},
 		{kind: "FROST refresh", round: 3, field: "F_li", mut: flip},
 		// CMP sign: round 2 {K, G} broadcast and {ProofEnc} p2p (enc),
@@ -653,6 +673,12 @@ func maliciousRows() []maliciousRow {
 		{kind: "CMP keygen", round: 4, field: "Share", mut: flip},
 		{kind: "CMP refresh", round: 3, broadcast: true, field: "VSSPolynomial", mut: higherDegree},
 		{kind: "CMP refresh", round: 5, broadcast: true, field: "SchnorrResponse", mut: null},
+		// Release case 8's malformed polynomials, each sent to both honest
+		// parties (one CMP keygen and one CMP refresh of probes_test.go
+		// try them by default, a different one to each).
+		{kind: "CMP keygen", round: 3, broadcast: true, field: "VSSPolynomial", mut: truncated},
+		{kind: "CMP refresh", round: 3, broadcast: true, field: "VSSPolynomial", mut: truncated},
+		{kind: "CMP refresh", round: 3, broadcast: true, field: "VSSPolynomial", mut: poly},
 	}
 }
 
@@ -661,7 +687,8 @@ func maliciousRows() []maliciousRow {
 // ceremony aborts, every honest party's error names carol (at least one
 // found her out itself), no party returns a result (nothing is
 // activated), nothing panics (a panic would end this process), and for
-// oversized fields the heap grows by less than 50 MiB.
+// oversized fields and malformed polynomials the heap and the resident set
+// (Linux) grow by less than 50 MiB.
 func TestMaliciousFieldIsBlamedOnItsSender(t *testing.T) {
 	kinds := map[string]advKind{}
 	for _, k := range advKinds() {
@@ -676,9 +703,9 @@ func TestMaliciousFieldIsBlamedOnItsSender(t *testing.T) {
 			if r.onlyTo != "" {
 				tamper = ceremonytest.Only(ceremonytest.To(r.onlyTo), tamper)
 			}
-			var peak func() uint64
+			var memory func()
 			if r.mut.memory {
-				peak = watchHeap(t)
+				memory = watchMemory(t)
 			}
 			out := runAdversary(t, c, func(adv *ceremonytest.Adversary) {
 				// carol stays quiet after cheating: her engine, which
@@ -716,22 +743,38 @@ func TestMaliciousFieldIsBlamedOnItsSender(t *testing.T) {
 			} else {
 				requireBlamed(t, out, "carol", h...)
 			}
-			if peak != nil {
-				if grew := peak(); grew > 50<<20 {
-					t.Fatalf("the heap grew by %d MiB", grew>>20)
-				}
+			if memory != nil {
+				memory()
 			}
 		})
 	}
 }
 
-// watchHeap samples HeapInuse until the returned function is called, which
-// reports the peak growth over the value at the start.
-func watchHeap(t *testing.T) func() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base, max := ms.HeapInuse, ms.HeapInuse
+// memoryBound is how much a ceremony under attack may grow this process:
+// its Go heap (HeapInuse) and its resident set (VmRSS), each at its peak
+// over the value at the start (release case 8: "RSS grows < 50 MiB").
+const memoryBound = 50 << 20
+
+// watchMemory samples the Go heap in use and, on Linux, the resident set
+// size until the returned function is called, which fails t if either
+// peaked more than memoryBound above its value at the start. The heap is
+// collected and freed memory returned to the system first, so that pages
+// left over from earlier tests cannot hide a large allocation from the
+// resident set.
+func watchMemory(t *testing.T) func() {
+	t.Helper()
+	debug.FreeOSMemory()
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapInuse
+	}
+	baseHeap, baseRSS := heap(), residentSet()
+	maxHeap, maxRSS := baseHeap, baseRSS
+	sample := func() {
+		maxHeap = max(maxHeap, heap())
+		maxRSS = max(maxRSS, residentSet())
+	}
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -742,21 +785,45 @@ func watchHeap(t *testing.T) func() uint64 {
 			case <-done:
 				return
 			case <-tick.C:
-				var ms runtime.MemStats
-				runtime.ReadMemStats(&ms)
-				if ms.HeapInuse > max {
-					max = ms.HeapInuse
-				}
+				sample()
 			}
 		}
 	}()
-	return func() uint64 {
+	return func() {
+		t.Helper()
 		close(done)
 		<-stopped
-		t.Logf("heap in use: %d MiB at the start, peak %d MiB", base>>20, max>>20)
-		if max < base {
-			return 0
+		sample()
+		t.Logf("heap in use: %d MiB at the start, peak %d MiB", baseHeap>>20, maxHeap>>20)
+		if maxHeap-baseHeap > memoryBound {
+			t.Fatalf("the heap grew by %d MiB", (maxHeap-baseHeap)>>20)
 		}
-		return max - base
+		if baseRSS == 0 {
+			t.Log("no resident set size on this system (/proc/self/status): only the heap was checked")
+			return
+		}
+		t.Logf("resident set: %d MiB at the start, peak %d MiB", baseRSS>>20, maxRSS>>20)
+		if maxRSS-baseRSS > memoryBound {
+			t.Fatalf("the resident set grew by %d MiB", (maxRSS-baseRSS)>>20)
+		}
 	}
+}
+
+// residentSet returns this process's resident set size in bytes (VmRSS in
+// /proc/self/status), or 0 where there is no such file.
+func residentSet() uint64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				panic(fmt.Sprintf("unreadable VmRSS line %q", line))
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }
