@@ -106,10 +106,20 @@ func TestAdversaryNotInReleaseBinary(t *testing.T) {
 //     with the exit status paratro help exit-codes documents for a
 //     misbehaving party (1, "failure", where it lists none) naming vault
 //     as culprit, ana's party and ben's stay up,
-//     ana's audit log records the failed outcome with vault as culprit,
-//     and nothing is printed on stdout (no signature);
+//     ana's audit log records the failed outcome with vault as culprit
+//     and keeps vault's signed envelopes of that sign as evidence (each
+//     verifies with vault's public identity, one is of the changed
+//     round), and nothing is printed on stdout (no signature);
 //   - garbage (case 6): random bytes for a round-2 message: the same,
 //     "undecodable";
+//   - tamper-presign (case 12, presign): with every party running party
+//     run --presign 1, vault changes the enc proof of its round-2 messages
+//     of every CMP presign: the presigns of ana's and ben's signer sets
+//     with vault fail naming vault, each keeping vault's signed round-2
+//     envelope as evidence; no party stores a presignature of them (ana
+//     and ben hold one each, of their own set; vault none); the honest
+//     parties stay up and then sign without vault in one round, with the
+//     presignature of their set, which leaves none;
 //   - split (case 14): the round-5 broadcast sent as one point-to-point
 //     envelope per recipient with different content: refused, naming
 //     vault;
@@ -130,12 +140,13 @@ func TestMaliciousPartyAcrossProcesses(t *testing.T) {
 	for _, tc := range []struct {
 		name, spec string
 		want       string // in the honest signer's error
+		round      int    // of the envelopes vault changed
 	}{
-		{"tamper-enc", "tamper:sign:round=2:field=ProofEnc", "round 2"},
-		{"tamper-affg", "tamper:sign:round=3:field=DeltaProof", "affg proof"},
-		{"tamper-logstar", "tamper:sign:round=4:field=ProofLog", "log"},
-		{"garbage", "garbage:sign:round=2", "undecodable message"},
-		{"split", "split:sign:round=5", "mixes broadcast and point-to-point"},
+		{"tamper-enc", "tamper:sign:round=2:field=ProofEnc", "round 2", 2},
+		{"tamper-affg", "tamper:sign:round=3:field=DeltaProof", "affg proof", 3},
+		{"tamper-logstar", "tamper:sign:round=4:field=ProofLog", "log", 4},
+		{"garbage", "garbage:sign:round=2", "undecodable message", 2},
+		{"split", "split:sign:round=5", "mixes broadcast and point-to-point", 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.healthy(t)
@@ -168,6 +179,7 @@ func TestMaliciousPartyAcrossProcesses(t *testing.T) {
 				t.Fatalf("an honest party died: ana running %v, ben running %v", ana.running(), ben.running())
 			}
 			checkAuditBlames(t, filepath.Join(ana.home, "audit.log"), ev.Ceremony, vault.fp)
+			e.checkEvidence(t, ana, ev.Ceremony, vault, tc.round)
 			e.sign(t, "ana,ben")
 		})
 	}
@@ -199,6 +211,11 @@ func TestMaliciousPartyAcrossProcesses(t *testing.T) {
 			t.Errorf("the relay's audit log has no refused equivocation by vault in %.12s", s.CeremonyID)
 		}
 		e.sign(t, "ana,ben")
+	})
+
+	t.Run("tamper-presign", func(t *testing.T) {
+		e.healthy(t)
+		e.tamperPresign(t, adv)
 	})
 }
 

@@ -7,7 +7,10 @@
 // The log holds no secrets: an Entry has only structured, public fields
 // (names, fingerprints, wallet and ceremony ids, outcomes), and every text
 // field is passed through ceremony.Sanitize before it is written, since
-// much of it (reasons, names) comes from peers.
+// much of it (reasons, names) comes from peers. The signed envelopes a
+// party keeps as evidence against a misbehaving member are files beside
+// the log, named in its entries by their SHA-256 (Evidence); they hold
+// only ciphertext sealed to members and public header fields.
 package audit
 
 import (
@@ -90,8 +93,11 @@ type Entry struct {
 	Outcome  string    `json:"outcome,omitempty"`
 	Culprits []string  `json:"culprits,omitempty"`
 	Detail   string    `json:"detail,omitempty"`
-	Prev     string    `json:"prev"`
-	Hash     string    `json:"hash,omitempty"`
+	// Evidence lists the culprits' signed envelopes a party kept when a
+	// ceremony failed because they misbehaved (evidence.go).
+	Evidence []Evidence `json:"evidence,omitempty"`
+	Prev     string     `json:"prev"`
+	Hash     string     `json:"hash,omitempty"`
 }
 
 // computeHash is the SHA-256 of e's canonical JSON without its hash.
@@ -196,6 +202,7 @@ func sanitized(e Entry) Entry {
 	e.Detail = ceremony.SanitizeN(e.Detail, maxDetail)
 	e.Parties = sanitizeAll(e.Parties)
 	e.Culprits = sanitizeAll(e.Culprits)
+	e.Evidence = sanitizedEvidence(e.Evidence)
 	return e
 }
 

@@ -42,6 +42,7 @@ func (p *Party) audit(e Event) {
 	}
 	if e.What == "done" || e.What == "failed" {
 		a.Outcome, a.Culprits, a.Detail = outcomeText(e)
+		a.Evidence = e.Evidence
 	}
 	if _, err := p.Audit.Append(a); err != nil && p.Events != nil {
 		p.Events(Event{Ceremony: e.Ceremony, Request: e.Request, What: "error", Err: fmt.Errorf("audit log: %w", err)})

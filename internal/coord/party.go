@@ -65,6 +65,9 @@ type Event struct {
 	Err      error
 	// Outcome is this party's outcome, on "done" and "failed" after a run.
 	Outcome *Outcome
+	// Evidence, on "failed", lists the signed envelopes of the culprits
+	// that this party kept beside its audit log (evidence.go).
+	Evidence []audit.Evidence
 }
 
 // Party is one key holder's party: it answers the requests the relay
@@ -569,7 +572,8 @@ func (p *Party) run(ctx context.Context, id string, req *Request, start *Start) 
 		return err
 	}
 	if runErr != nil {
-		p.emit(Event{Ceremony: id, Request: req, What: "failed", Err: runErr, Outcome: out})
+		p.emit(Event{Ceremony: id, Request: req, What: "failed", Err: runErr, Outcome: out,
+			Evidence: p.keepEvidence(id, req, tr.Evidence(out.Culprits))})
 	} else {
 		p.emit(Event{Ceremony: id, Request: req, What: "done", Detail: out.PublicKey, Outcome: out})
 	}

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/taurusgroup/multi-party-sig/pkg/party"
@@ -55,7 +57,27 @@ type Transport struct {
 	// Foreign, if set, is told about each envelope from another ceremony
 	// that was ignored (see Receive), up to maxForeignReports of them.
 	Foreign func(*ForeignEnvelope)
+
+	// kept holds, per sender fingerprint, the last keptPerSender
+	// envelopes of this ceremony it sent that were opened and delivered,
+	// as the relay served them: the evidence Evidence returns.
+	keptMu sync.Mutex
+	kept   map[string][]*Received
 }
+
+// keptPerSender is how many of each member's last envelopes a transport
+// keeps as possible evidence. A message that gives its sender away is
+// refused in its own round, and by then the sender can have sent at most
+// the next round's messages and its abort notice: the offending envelope
+// is among its last few (a whole CMP sign is five to six envelopes from
+// each member: rounds 2 to 5, round 2 both broadcast and point-to-point,
+// and an abort notice). A member that posts more rounds' envelopes after
+// its offending one than this can push it out; the ones kept are still
+// envelopes it signed.
+const keptPerSender = 6
+
+// maxEvidence caps the envelopes Evidence returns for one ceremony.
+const maxEvidence = 8
 
 // maxForeignReports caps how many ignored foreign envelopes one transport
 // reports: a relay that floods a mailbox must not flood the audit log.
@@ -156,6 +178,7 @@ func (t *Transport) Receive(ctx context.Context) (*ceremony.Message, error) {
 			if h.Ceremony != t.ceremony || h.From != m.From {
 				return nil, t.rejected(m, fmt.Errorf("envelope for ceremony %.16s… from %s, found in ceremony %.16s… as posted by %s", h.Ceremony, h.From, t.ceremony, m.From))
 			}
+			t.keep(&Received{Seq: m.Seq, Header: h, Raw: m.Data})
 			t.queue = append(t.queue, &ceremony.Message{SessionID: h.SessionID, Type: ceremony.MessageType(h.Type),
 				From: party.ID(h.From), To: party.ID(h.To), Round: h.Round, Payload: pt})
 		}
@@ -163,6 +186,42 @@ func (t *Transport) Receive(ctx context.Context) (*ceremony.Message, error) {
 	m := t.queue[0]
 	t.queue = t.queue[1:]
 	return m, nil
+}
+
+// Received is an envelope of this ceremony that this party opened and
+// delivered: Raw is exactly what the relay served (the sender's signature
+// included, so anyone with the sender's public identity can check with
+// envelope.Inspect who sealed it), Seq the sequence number it came under.
+type Received struct {
+	Seq    uint64
+	Header envelope.Header
+	Raw    []byte
+}
+
+func (t *Transport) keep(r *Received) {
+	t.keptMu.Lock()
+	defer t.keptMu.Unlock()
+	if t.kept == nil {
+		t.kept = map[string][]*Received{}
+	}
+	k := append(t.kept[r.Header.From], r)
+	t.kept[r.Header.From] = k[max(0, len(k)-keptPerSender):]
+}
+
+// Evidence returns the envelopes kept from the members named (by
+// fingerprint), each member's oldest first, at most maxEvidence in all:
+// when the ceremony failed because those members misbehaved, the signed
+// envelopes that carried their messages to this party. Safe to call while
+// Receive runs.
+func (t *Transport) Evidence(culprits []string) []*Received {
+	t.keptMu.Lock()
+	defer t.keptMu.Unlock()
+	var out []*Received
+	for _, fp := range culprits {
+		k := t.kept[fp]
+		out = append(out, k[max(0, len(k)-(maxEvidence-len(out))):]...)
+	}
+	return slices.Clip(out)
 }
 
 // ForeignEnvelope is an envelope a member signed for another ceremony that
