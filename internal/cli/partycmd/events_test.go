@@ -43,7 +43,7 @@ func TestEventLinesShowAnotherPartysWordsAsOneLine(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
 	(&eventWriter{opts: &RunOptions{IO: ios, Now: now, Output: output.FormatJSON}}).write(ev)
 	var j eventJSON
-	if err := json.Unmarshal([]byte(out.String()), &j); err != nil || strings.Count(out.String(), "\n") != 1 {
+	if err := json.Unmarshal(out.Bytes(), &j); err != nil || strings.Count(out.String(), "\n") != 1 {
 		t.Fatalf("--output json: not one JSON line (%v)", err)
 	}
 	if j.Detail != ev.Detail {
