@@ -20,7 +20,7 @@ build:
 test:
 	sh scripts/setup-test-tools.sh
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	GO=$(GO) sh scripts/test-go.sh
 	sh scripts/test-real-keyring.sh
 	sh scripts/verify-demo.sh
 	sh scripts/e2e.sh >/dev/null
