@@ -26,12 +26,24 @@
 //     party's signature share is not yet computed (case 28);
 //   - "presign:after-store": a new presignature is stored, the party has
 //     not yet reported the presign's outcome.
+//
+// PARATRO_FAILPOINT=panic:<point> makes the process panic at the point
+// instead (SECURITY.md (c) case 32: an induced panic, its output searched
+// for secrets). The panic is not recovered on a ceremony's goroutine:
+// party run ends with the Go runtime's exit status 2 and its traceback of
+// the panicking goroutine (GOTRACEBACK decides how much more) on stderr,
+// as any bug there would; restarted, it gives up the ceremony and tells
+// the others, as after a kill. On the goroutine of a command's own work,
+// paratro's top-level recover reports it as an internal error instead.
 package failpoint
 
 import (
 	"os"
 	"sync"
 )
+
+// panicPrefix before a point's name asks for a panic there, not a kill.
+const panicPrefix = "panic:"
 
 // Env is the variable naming the point to die at.
 const Env = "PARATRO_FAILPOINT"
@@ -43,10 +55,18 @@ var armed = sync.OnceValue(func() string { return os.Getenv(Env) })
 func Armed() bool { return armed() != "" }
 
 // Hit kills this process at once, without running deferred functions or
-// flushing anything, if PARATRO_FAILPOINT is name.
+// flushing anything, if PARATRO_FAILPOINT is name, and panics if it is
+// "panic:" followed by name.
 func Hit(name string) {
-	if a := armed(); a != "" && a == name {
+	a := armed()
+	if a == "" {
+		return
+	}
+	switch {
+	case a == name:
 		os.Stderr.WriteString("failpoint " + name + ": killing this process\n")
 		kill()
+	case len(a) == len(panicPrefix)+len(name) && a[:len(panicPrefix)] == panicPrefix && a[len(panicPrefix):] == name:
+		panic("failpoint " + name + ": induced panic")
 	}
 }
