@@ -109,6 +109,9 @@ type session struct {
 	early   []*Message
 	confirm map[party.ID][]byte
 	last    *Event
+	// notes is what the drain reports sent (loop.go), once the handler
+	// runs.
+	notes <-chan sentNote
 	// confirmed is set once this party sends its confirmation.
 	confirmed bool
 
@@ -321,6 +324,7 @@ func (s *session) timeoutError() *Error {
 		// this party waits for; this one would name nobody.
 		return s.test.timeoutError()
 	}
+	s.catchUp()
 	e := &Error{Code: CodeTimeout, Round: s.displayRound(), Rounds: s.plan.rounds, Waiting: s.waiting(), Unsettled: s.confirmed}
 	switch s.phase {
 	case PhaseComputing:

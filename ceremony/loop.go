@@ -80,6 +80,7 @@ func (s *session) adopt(h *protocol.MultiHandler, done <-chan struct{}) (<-chan 
 		return nil, err
 	}
 	notes := make(chan sentNote, queueSize(s.plan))
+	s.notes = notes
 	go s.drain(out, notes, done)
 	early := s.early
 	s.early = nil
@@ -136,6 +137,12 @@ func (s *session) protocolLoop(ctx context.Context, inbox <-chan inbound, notes 
 			}
 		case n, ok := <-notes:
 			if !ok {
+				if ctx.Err() != nil {
+					// The drain stopped at the deadline (or
+					// cancellation), not at the handler's end: a loop
+					// busy when it passed sees both at once.
+					return nil, s.ctxError(ctx)
+				}
 				return s.result()
 			}
 			if err := s.record(n); err != nil {
@@ -258,6 +265,27 @@ func (s *session) record(n sentNote) error {
 	}
 	s.emit()
 	return nil
+}
+
+// catchUp records the sends the drain reported that the loop has not
+// looked at yet: a loop busy when the deadline passed would otherwise
+// name whom it waits for from an older round, or nobody.
+func (s *session) catchUp() {
+	for {
+		select {
+		case n, ok := <-s.notes:
+			if !ok {
+				s.notes = nil
+				return
+			}
+			if n.err == nil && !n.skip {
+				s.sent[n.round] |= kindOf(n.broadcast)
+				s.round = max(s.round, n.round)
+			}
+		default:
+			return
+		}
+	}
 }
 
 // peerAbort turns another party's abort notice into this party's error.
