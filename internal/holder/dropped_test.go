@@ -100,14 +100,17 @@ func TestDroppedMessageLeavesNothingActive(t *testing.T) {
 				t.Logf("%s: %v", id, err)
 			}
 			want := fmt.Sprintf("round %d/", c.round)
-			if e := errs["alice"].(*ceremony.Error); !slices.Equal(e.Waiting, []party.ID{"carol"}) ||
+			// Contains, not Equal: a party whose loop was busy when the
+			// deadline passed may also name one whose message it had not
+			// read yet.
+			if e := errs["alice"].(*ceremony.Error); !slices.Contains(e.Waiting, "carol") ||
 				!strings.Contains(e.Error(), "waiting for carol") || !strings.Contains(e.Error(), want) {
 				t.Fatalf("alice: got %v, want a timeout in %s waiting for carol", e, want)
 			}
 			// bob and carol got every message of the round and went on;
 			// alice, still waiting for carol's, never sends her next one.
 			for _, id := range []party.ID{"bob", "carol"} {
-				if e := errs[id].(*ceremony.Error); !slices.Equal(e.Waiting, []party.ID{"alice"}) || !strings.Contains(e.Error(), "waiting for alice") {
+				if e := errs[id].(*ceremony.Error); !slices.Contains(e.Waiting, "alice") || !strings.Contains(e.Error(), "alice") {
 					t.Fatalf("%s: got %v, want a timeout waiting for alice", id, e)
 				}
 			}
