@@ -109,3 +109,49 @@ func TestLogWarnsOfABrokenChain(t *testing.T) {
 		t.Fatalf("log = %v\nstdout:\n%s\nstderr:\n%s", err, out, errOut)
 	}
 }
+
+// TestVerifyChecksTheEvidenceFiles: an entry that keeps a misbehaving
+// member's signed envelope as evidence names its file by SHA-256; verify
+// counts the files when they are intact, and fails naming the entry and
+// the sender when one was changed or removed.
+func TestVerifyChecksTheEvidenceFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	l, err := audit.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	envelope := []byte("a signed envelope, as the relay served it")
+	sum, file, err := l.KeepEvidence(envelope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(audit.Entry{Event: audit.EventRequest, Actor: "ben (fp-ben)", Wallet: "w1", Ceremony: "c1", Kind: "sign"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(audit.Entry{Event: audit.EventOutcome, Actor: "ana (fp-ana)", Wallet: "w1", Ceremony: "c1", Kind: "sign", Outcome: "failed",
+		Culprits: []string{"vault (fp-vault)"},
+		Evidence: []audit.Evidence{{Sender: "vault (fp-vault)", Type: "protocol", Round: 2, SHA256: sum, Size: len(envelope), File: file}}}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+
+	f, _, _ := clitest.NewFactory(t)
+	out, _, err := clitest.Run(t, f, "audit verify --file "+path)
+	if err != nil || out != "ok: 2 entries, chain intact, 1 evidence files intact\n" {
+		t.Fatalf("verify = %q, %v", out, err)
+	}
+	kept := filepath.Join(filepath.Dir(path), file)
+	if err := os.WriteFile(kept, []byte("another envelope"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = clitest.Run(t, f, "audit verify --file "+path)
+	if err == nil || out != "" || !strings.Contains(err.Error(), "line 2 (seq 2): evidence from vault (fp-vault)") || !strings.Contains(err.Error(), "was changed") {
+		t.Fatalf("verify with a changed evidence file = %q, %v", out, err)
+	}
+	if err := os.Remove(kept); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err = clitest.Run(t, f, "audit verify --file "+path); err == nil || !strings.Contains(err.Error(), "evidence from vault") {
+		t.Fatalf("verify with a removed evidence file: %v", err)
+	}
+}

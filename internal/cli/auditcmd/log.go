@@ -41,7 +41,8 @@ Listing does not check the chain: a warning is printed when it is broken;
 run "paratro audit verify" for the details.`,
 		Example: `  $ paratro audit log
   $ paratro audit log --kind sign --since 2026-11-01T00:00:00Z
-  $ paratro audit log --output json | jq '.[] | select(.event == "ceremony.rejected")'`,
+  $ paratro audit log --output json | jq '.[] | select(.event == "ceremony.rejected")'
+  $ paratro audit log --output json | jq '.[].evidence[]?'   # envelopes kept from misbehaving members`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if since != "" {

@@ -34,6 +34,10 @@ is wrong with it, and exits 1:
   - truncated last line: the file was cut short.
 Entries after the first bad one cannot be trusted either.
 
+Entries of ceremonies that failed because a member misbehaved name the
+member's signed envelopes this party kept as evidence (files under
+evidence/ beside the log, by SHA-256): each must still be there, unchanged.
+
 A log that verifies can still have lost entries at its end; compare the
 count with an earlier run, or with another party's log.`,
 		Example: `  $ paratro audit verify
@@ -60,6 +64,25 @@ func verifyRun(opts *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "ok: %d entries, chain intact\n", n)
+	// The chain covers the evidence files through their hashes: each one
+	// must still be there with the content its entry names.
+	entries, err := audit.ReadAll(opts.File)
+	if err != nil {
+		return err
+	}
+	kept := 0
+	for i, e := range entries {
+		for _, ev := range e.Evidence {
+			if _, err := audit.ReadEvidence(opts.File, ev); err != nil {
+				return fmt.Errorf("line %d (seq %d): evidence from %s: %w", i+1, e.Seq, ev.Sender, err)
+			}
+			kept++
+		}
+	}
+	line := fmt.Sprintf("ok: %d entries, chain intact", n)
+	if kept > 0 {
+		line += fmt.Sprintf(", %d evidence files intact", kept)
+	}
+	fmt.Fprintln(opts.IO.Out, line)
 	return nil
 }
