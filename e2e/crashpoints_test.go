@@ -167,10 +167,9 @@ func (e *env) settledShares(t *testing.T, wallet string, within time.Duration) m
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		out := map[string]string{}
+		out := e.allShareStates(t, wallet)
 		pending := false
 		for _, n := range holders {
-			out[n] = walletShareStates(t, e, n, wallet)
 			pending = pending || strings.Contains(out[n], "pending")
 		}
 		if !pending {
@@ -183,11 +182,26 @@ func (e *env) settledShares(t *testing.T, wallet string, within time.Duration) m
 	}
 }
 
-// walletShareStates lists a holder's shares of wallet: "1:active",
-// "1:pending", or "" for none.
-func walletShareStates(t *testing.T, e *env, name, wallet string) string {
+// allShareStates lists each holder's shares of wallet (shareStatesIn),
+// read at once.
+func (e *env) allShareStates(t *testing.T, wallet string) map[string]string {
 	t.Helper()
-	r := e.cmd(e.parties[name].home, "share", "list", "--output", "json")
+	runs := map[string]*running{}
+	for _, n := range holders {
+		runs[n] = e.begin(e.parties[n].home, "share", "list", "--output", "json")
+	}
+	out := map[string]string{}
+	for _, n := range holders {
+		out[n] = shareStatesIn(t, n, wallet, runs[n].wait())
+	}
+	return out
+}
+
+// shareStatesIn lists the shares of wallet in r, what share list
+// --output json printed at holder name: "1:active", "1:active 2:pending",
+// or "" for none.
+func shareStatesIn(t *testing.T, name, wallet string, r result) string {
+	t.Helper()
 	if r.code != exitOK {
 		t.Fatalf("share list at %s:\n%s", name, r)
 	}

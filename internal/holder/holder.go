@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -109,7 +111,7 @@ func (h *Holder) Describe(kind ceremony.Kind, walletID string, parties []party.I
 // (package failpoint lists the points).
 func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Transport, progress func(ceremony.Event)) (*ceremony.Result, error) {
 	if failpoint.Armed() && tr != nil {
-		tr = &failpointTransport{Transport: tr, kind: string(d.Kind)}
+		tr = &failpointTransport{Transport: tr, kind: string(d.Kind), sid: d.SessionID()}
 	}
 	cfg := ceremony.Config{Self: h.ID, Transport: tr, Progress: progress}
 	epoch := uint64(1)
@@ -183,14 +185,27 @@ func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Tr
 }
 
 // failpointTransport is the transport of a process with PARATRO_FAILPOINT
-// set: it hits "<kind>:after-send" once this party's first protocol
-// message was posted (in a one-round sign with a presignature: its
-// signature share) and "<kind>:after-confirm" once its confirmation of a
-// keygen or refresh result was.
+// set. It hits
+//   - "<kind>:after-send" once this party's first protocol message was
+//     posted (in a one-round sign with a presignature: its signature
+//     share);
+//   - "<kind>:after-round-<N>" once this party's first protocol message of
+//     round N of the ceremony's own session (not of the test signature
+//     with the new shares) was posted: the others may have got some of
+//     its round-N messages, never a later round's. N is the threshold
+//     library's round number, the one in the envelopes: 2 and 3 in a
+//     FROST keygen, refresh or sign; 2 to 5 in a CMP keygen, refresh or
+//     sign; 2 to 7 in a CMP presign; 8 in a sign with a presignature;
+//   - "<kind>:after-confirm" once its confirmation of a keygen or refresh
+//     result was posted.
 type failpointTransport struct {
 	ceremony.Transport
 	kind string
+	sid  []byte // the ceremony's session ID
 	sent atomic.Bool
+
+	mu     sync.Mutex
+	rounds map[int]bool // the rounds of the session this party sent in
 }
 
 func (t *failpointTransport) Send(ctx context.Context, m *ceremony.Message) error {
@@ -202,10 +217,27 @@ func (t *failpointTransport) Send(ctx context.Context, m *ceremony.Message) erro
 		if !t.sent.Swap(true) {
 			failpoint.Hit(t.kind + ":after-send")
 		}
+		if bytes.Equal(m.SessionID, t.sid) && t.firstOfRound(m.Round) {
+			failpoint.Hit(t.kind + ":after-round-" + strconv.Itoa(m.Round))
+		}
 	case ceremony.TypeConfirm:
 		failpoint.Hit(t.kind + ":after-confirm")
 	}
 	return nil
+}
+
+// firstOfRound reports whether no message of round was sent before.
+func (t *failpointTransport) firstOfRound(round int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.rounds[round] {
+		return false
+	}
+	if t.rounds == nil {
+		t.rounds = map[int]bool{}
+	}
+	t.rounds[round] = true
+	return true
 }
 
 // shareMatches compares the share this party loaded with the epoch and
