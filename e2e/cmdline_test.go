@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paratro/paratro/internal/home"
 	"github.com/paratro/paratro/shares"
@@ -24,7 +25,8 @@ import (
 // /proc/<pid>/cmdline, is exactly the arguments it was started with, and
 // holds none of the holder's secrets: the keyring passphrase, the TOTP
 // seed, the identity key, the share store's key or any share, raw, in hex
-// or in base64.
+// or in base64. Its environment, /proc/<pid>/environ, holds the keyring
+// passphrase the harness passed there blanked (hygiene.ScrubEnviron).
 func TestPartyRunCommandLineHoldsNoSecret(t *testing.T) {
 	e := setup(t)
 	secrets := cmdlineSecrets(t, e)
@@ -57,6 +59,36 @@ func TestPartyRunCommandLineHoldsNoSecret(t *testing.T) {
 		}
 	}
 	t.Logf("searched the command lines of %d processes for %d secrets", len(procs), len(secrets))
+
+	// The environment: the keyring passphrase the harness passes there is
+	// blanked in the kernel's copy (/proc/<pid>/environ) as Main starts;
+	// the variable's name stays, the other variables are as passed.
+	for what, cmd := range procs {
+		blank := []byte("\x00PARATRO_KEYRING_PASSPHRASE=" + strings.Repeat("\x00", len(e.pass)+1))
+		var b []byte
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			var err error
+			if b, err = os.ReadFile(fmt.Sprintf("/proc/%d/environ", cmd.Process.Pid)); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if bytes.Contains(b, blank) || time.Now().After(deadline) {
+				break // (just restarted, it may not have got there yet)
+			}
+		}
+		if !bytes.Contains(b, blank) || bytes.Contains(b, []byte(e.pass)) {
+			t.Errorf("%s: /proc environ does not hold PARATRO_KEYRING_PASSPHRASE blanked (%d NULs), or holds the passphrase", what, len(e.pass))
+		}
+		last := map[string]string{} // exec keeps the last of a name given twice
+		for _, kv := range cmd.Env {
+			k, _, _ := strings.Cut(kv, "=")
+			last[k] = kv
+		}
+		for k, kv := range last {
+			if k != "PARATRO_KEYRING_PASSPHRASE" && !bytes.Contains(append([]byte{0}, b...), []byte("\x00"+kv+"\x00")) {
+				t.Errorf("%s: /proc environ lost %q", what, kv)
+			}
+		}
+	}
 }
 
 // cmdlineSecrets are the secrets of every holder, each with the forms it

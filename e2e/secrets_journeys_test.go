@@ -54,6 +54,12 @@ type hygiene struct {
 	apiKeys []string    // whole API keys made
 	homes   [][2]string // name, directory: every home whose secrets are collected
 	extra   []int       // pids of long-running processes started here (snapshotted too)
+	// environs are the /proc/<pid>/environ snapshots (also in snaps), in
+	// the order taken, and ran how long each command run here lived:
+	// whether a secret there is a failure depends on when it was taken
+	// (environFindings).
+	environs []environSnap
+	ran      map[string]time.Duration // by the snapshots' name
 
 	// paillier are the Paillier secret keys of every share collected, by
 	// the holder's fingerprint, to read the CMP keygen round-4 shares.
@@ -63,7 +69,7 @@ type hygiene struct {
 }
 
 func newHygiene(t *testing.T, e *env) *hygiene {
-	h := &hygiene{e: e, t: t, seen: map[string]bool{}, paillier: map[string][]*paillier.SecretKey{}}
+	h := &hygiene{e: e, t: t, seen: map[string]bool{}, paillier: map[string][]*paillier.SecretKey{}, ran: map[string]time.Duration{}}
 	for _, n := range holders {
 		h.homes = append(h.homes, [2]string{n, e.parties[n].home})
 	}
@@ -106,7 +112,8 @@ func (h *hygiene) run(home string, extra []string, args ...string) result {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	stop := h.snapshotWhile(map[int]string{cmd.Process.Pid: "paratro " + strings.Join(args[:min(2, len(args))], " ")})
+	what := "paratro " + strings.Join(args[:min(2, len(args))], " ")
+	stop := h.snapshotWhile(map[int]string{cmd.Process.Pid: what})
 	timer := time.AfterFunc(2*maxCommand, func() { cmd.Process.Kill() })
 	err := cmd.Wait()
 	timer.Stop()
@@ -120,6 +127,7 @@ func (h *hygiene) run(home string, extra []string, args ...string) result {
 	r := result{args: args, code: code, stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
 	h.mu.Lock()
 	h.outputs = append(h.outputs, r.texts()...)
+	h.ran[fmt.Sprintf("/proc/%d/environ of %s", cmd.Process.Pid, what)] = r.elapsed
 	h.mu.Unlock()
 	return r
 }
@@ -211,6 +219,9 @@ func (h *hygiene) snapshot(pids map[int]string) {
 			if !h.seen[name+"\x00"+text] {
 				h.seen[name+"\x00"+text] = true
 				h.snaps = append(h.snaps, namedText{name, text})
+				if f == "environ" {
+					h.environs = append(h.environs, environSnap{name: name, text: text, state: scrubState(b)})
+				}
 			}
 			h.mu.Unlock()
 		}
