@@ -24,9 +24,9 @@ const exitStaleBackup = 7
 // restored from it into a fresh home and keyring, and her restored party
 // signs. Between the export and the loss, ana and vault made
 // presignatures and used one (party run --presign 1): the restored home
-// holds none (share list shows 0), and the restored party's signs use no
-// presignature made before the restore, only new ones (SECURITY.md (c)
-// case 28: restoring an old backup discards its presignatures). After a
+// holds none (share list shows 0), and the restored party signs with no
+// presignature made before the restore (SECURITY.md (c) case 28:
+// restoring an old backup discards its presignatures). After a
 // rotation the backup is STALE: verify says so and restore refuses it.
 func TestBackupExportRestoreAndStale(t *testing.T) {
 	e := setup(t)
