@@ -5,10 +5,13 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/envelope"
@@ -184,6 +187,17 @@ func relayKilledInPresign(t *testing.T, e *env, sender func(string) (identity.Pu
 			t.Fatalf("wallet show %s:\n%s", st.Wallet, r)
 		}
 		w = decode[createJSON](t, r)
+		// checkSignature recovers an Ethereum address: that of the key,
+		// whatever the wallet's chain.
+		pub, err := hex.DecodeString(w.PublicKey)
+		if err != nil {
+			t.Fatalf("wallet show %s: public key %q", st.Wallet, w.PublicKey)
+		}
+		key, err := crypto.DecompressPubkey(pub)
+		if err != nil {
+			t.Fatalf("wallet show %s: public key %s: %v", st.Wallet, w.PublicKey, err)
+		}
+		w.Address = crypto.PubkeyToAddress(*key).Hex()
 	}
 	// The pool is used oldest first: sign until the new presignature is.
 	for range 4 {
