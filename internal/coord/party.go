@@ -58,7 +58,8 @@ type Event struct {
 	// "failed", "aborted-after-restart", "settled", "erased" (a destroyed
 	// wallet's share), "foreign-envelope" (another ceremony's envelope
 	// found in this one's mailbox and ignored; Detail says which),
-	// "error".
+	// "presignature-retired" (an orphaned presignature of this party's
+	// pool retired, see orphanAfter), "error".
 	What     string
 	Detail   string
 	Progress ceremony.Event
@@ -90,11 +91,12 @@ type Party struct {
 	ownPresigns int // presign ceremonies this party's pool started, running
 	settle      sync.Mutex
 
-	poolMu   sync.Mutex
-	reserved map[string]string      // presignature ID -> the ceremony it was offered to
-	batches  map[string]*batchGrant // presign batches the holder approved
-	kick     chan struct{}
-	idleFrom time.Time // when the last ceremony other than the pool's own ended (mu)
+	poolMu    sync.Mutex
+	reserved  map[string]string      // presignature ID -> the ceremony it was offered to
+	unmatched map[string]int         // presignature ID -> starts of its signer set that used none (orphanAfter)
+	batches   map[string]*batchGrant // presign batches the holder approved
+	kick      chan struct{}
+	idleFrom  time.Time // when the last ceremony other than the pool's own ended (mu)
 
 	shares holder.ShareCache // parsed shares, kept between ceremonies
 }
@@ -267,6 +269,7 @@ func (p *Party) handle(ctx context.Context, id string) error {
 	if start.Presignature != "" && !offered(offers, start) {
 		return fmt.Errorf("the start names presignature %.16s…, which this party did not offer for this request; not signing", start.Presignature)
 	}
+	p.noteUnmatched(id, req, offers, start)
 	return p.run(ctx, id, req, start)
 }
 

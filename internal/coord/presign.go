@@ -111,6 +111,55 @@ func (p *Party) offer(id string, req *Request) []Offer {
 	return out
 }
 
+// orphanAfter is how many starts of a signer set may run the full protocol
+// although this party offered a presignature of that set before the
+// presignature is retired as an orphan.
+//
+// An orphan is a presignature whose other parts are gone: a signer
+// restored its home from a backup (restoring drops presignatures, release
+// case 28) or lost it. Its holder offers it first (oldest first), no other
+// signer ever offers it back, every sign of the set runs the full protocol,
+// and the pool counts it as full so it never refills. A start without a
+// presignature while this party offered one of the set means no other
+// signer offered that one for this request: most likely an orphan, though
+// it may only have been reserved for a concurrent request at another
+// signer, hence more than one. Retiring is always safe (a presignature
+// retired is never used); a wrongly retired one costs only a new presign.
+const orphanAfter = 2
+
+// noteUnmatched counts, for each presignature this party offered of the
+// start's signer set, a start that used none, and retires those that
+// reached orphanAfter.
+func (p *Party) noteUnmatched(id string, req *Request, offers []Offer, start *Start) {
+	var orphans []string
+	p.poolMu.Lock()
+	for _, o := range offers {
+		if !slices.Equal(o.Signers, start.Signers) {
+			continue
+		}
+		if start.Presignature != "" {
+			delete(p.unmatched, o.ID) // the set signs with presignatures: this one may simply be younger
+			continue
+		}
+		if p.unmatched == nil {
+			p.unmatched = map[string]int{}
+		}
+		if p.unmatched[o.ID]++; p.unmatched[o.ID] >= orphanAfter {
+			delete(p.unmatched, o.ID)
+			orphans = append(orphans, o.ID)
+		}
+	}
+	p.poolMu.Unlock()
+	for _, ps := range orphans {
+		p.retire(req.WalletID, ps)
+		p.emit(Event{Ceremony: id, Request: req, What: "presignature-retired",
+			Detail: fmt.Sprintf("presignature %.16s… retired: no other signer offered it back in %d signs (its other parts are gone, e.g. a signer restored a backup)", ps, orphanAfter)})
+	}
+	if len(orphans) > 0 {
+		p.kickPool()
+	}
+}
+
 // release frees the presignatures offered for ceremony id.
 func (p *Party) release(id string) {
 	p.poolMu.Lock()

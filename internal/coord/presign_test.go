@@ -172,4 +172,85 @@ func TestPresignaturePoolThroughRelay(t *testing.T) {
 	if sign("after the rotation").Result().Presignature == "" {
 		t.Fatal("no presignature used after the rotation")
 	}
+
+	// ana loses her presignatures with vault (a restored backup drops
+	// them, release case 28): vault's parts are orphans, which it offers
+	// first and nobody offers back. The pair signs with the full protocol
+	// until vault retires them (orphanAfter unmatched starts each), then
+	// with presignatures again: the pool heals by itself.
+	waitEach(2)
+	pair := []string{r.homes[0].ID.Fingerprint(), r.homes[2].ID.Fingerprint()}
+	slices.Sort(pair)
+	anaFP := r.homes[0].ID.Fingerprint()
+	list, err := r.homes[0].Store.Presignatures(wallet, anaFP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphans := map[string]bool{}
+	for _, m := range list {
+		if slices.Equal(m.Signers, pair) {
+			if err := r.homes[0].Store.MarkPresignatureUsed(wallet, anaFP, m.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.homes[0].Store.WipePresignature(wallet, anaFP, m.ID); err != nil {
+				t.Fatal(err)
+			}
+			orphans[m.ID] = true
+		}
+	}
+	if len(orphans) != 2 {
+		t.Fatalf("ana held %d presignatures with vault, want 2", len(orphans))
+	}
+	epoch, cd = r.share(0, wallet)
+	signPair := func(k int) string {
+		t.Helper()
+		digest := ceremonytest.Digest(fmt.Sprint("after ana's restore ", k))
+		rep, err := r.initiate(ctx, 0, &Request{Kind: ceremony.KindSign, Scheme: ceremony.SchemeECDSA, WalletID: wallet,
+			Parties: r.parties(), Required: 2, Signers: pair, Epoch: epoch, ConfigDigest: cd, Digest: hex.EncodeToString(digest),
+			Deadline: time.Now().Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, _ := hex.DecodeString(rep.Result().Signature)
+		if err := ethereum.VerifyDigest(addr, digest, sig); err != nil {
+			t.Fatalf("go-ethereum rejects the signature: %v", err)
+		}
+		ps := rep.Result().Presignature
+		if orphans[ps] {
+			t.Fatalf("sign %d used orphaned presignature %s", k, ps)
+		}
+		return ps
+	}
+	holdsOrphans := func() bool {
+		return slices.ContainsFunc(mustPresigs(t, r, 2, wallet), func(id string) bool { return orphans[id] })
+	}
+	// every orphan is offered orphanAfter times before it is retired
+	k := 0
+	for ; holdsOrphans(); k++ {
+		if k == orphanAfter*len(orphans) {
+			t.Fatalf("vault still holds orphaned presignatures after %d signs: %v", k, r.presigs(2, wallet))
+		}
+		if ps := signPair(k); ps != "" {
+			t.Fatalf("sign %d used presignature %s while vault held orphans ana could not have offered back", k, ps)
+		}
+	}
+	t.Logf("vault retired its orphaned presignatures after %d full-protocol signs", k)
+	waitEach(2) // the pool refills the pair with presignatures both hold
+	if signPair(k) == "" {
+		t.Fatal("ana and vault did not sign with a presignature once the pool refilled")
+	}
+}
+
+// mustPresigs lists the IDs of party i's unused presignatures of wallet.
+func mustPresigs(t *testing.T, r *rig, i int, wallet string) []string {
+	t.Helper()
+	list, err := r.homes[i].Store.Presignatures(wallet, r.homes[i].ID.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range list {
+		ids = append(ids, m.ID)
+	}
+	return ids
 }
