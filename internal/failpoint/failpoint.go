@@ -10,6 +10,14 @@
 //   - "<kind>:after-send": this party's first protocol message was
 //     posted; in a one-round sign with a presignature, its signature
 //     share σ_i has left (SECURITY.md (c) case 28);
+//   - "<kind>:after-round-<N>": this party's first protocol message of
+//     round N of the ceremony's own session was posted (not the test
+//     signature's, whose rounds have the same numbers); the others may
+//     have some of its round-N messages and none of a later round. N is
+//     the threshold library's round number, as in the envelopes: 2-3 in a
+//     FROST keygen, refresh or sign; 2-5 in a CMP keygen, refresh or sign;
+//     2-7 in a CMP presign; 8 in a one-round sign with a presignature
+//     (SECURITY.md (c) case 25);
 //   - "<kind>:before-test" (keygen, refresh): the protocol produced this
 //     party's new share (after output), the test signature with the new
 //     shares has not started; nothing stored;
