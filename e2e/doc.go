@@ -5,8 +5,9 @@
 // wallet is created once and every fault is run on it in turn:
 //
 //   - kill -9 of a signing party in the middle of a sign;
-//   - kill -9 of the relay in the middle of a key refresh, restarted on the
-//     same address and data directory;
+//   - kill -9 of the relay in every round of a CMP key generation, sign,
+//     presign and refresh, restarted on the same address and data
+//     directory (relaykill_test.go);
 //   - kill -9 of a party during a refresh, restarted at once (the others are
 //     told and every holder keeps its active share);
 //   - an envelope changed on the relay (its bbolt file edited while it is

@@ -119,55 +119,6 @@ func TestSilentPartyTimesOut(t *testing.T) {
 	}
 }
 
-// The relay is killed (SIGKILL) in the middle of a refresh and restarted on
-// the same address and data directory a second later: the refresh
-// completes.
-func TestRelayKilledMidRefresh(t *testing.T) {
-	e := setup(t)
-	n := e.epoch(t)
-	marks := e.marks()
-	run := e.begin(e.parties["ben"].home, "rotate-keys", e.wallet.ID, "--timeout", "90s", "--output", "json")
-	var cid string
-	for _, name := range holders {
-		cid = e.parties[name].waitEvent(t, marks[name], 30*time.Second, "started refresh", is("started", "refresh", cid)).Ceremony
-	}
-	// Kill it once the first protocol message is on the relay: some parties
-	// have sent round 1, the others are still computing theirs.
-	started := time.Now()
-	cl, _ := e.client(t, e.parties["ana"].home)
-	for got := 0; got == 0; {
-		if run.exited() || time.Since(started) > 60*time.Second {
-			t.Fatalf("no protocol message of refresh %.12s on the relay yet:\n%s", cid, run.wait())
-		}
-		got = e.countEnvelopes(t, cl, cid, "")
-		time.Sleep(50 * time.Millisecond)
-	}
-	e.relay.kill()
-	t.Logf("SIGKILL relay %s into refresh %.12s, at its first protocol message", time.Since(started).Round(10*time.Millisecond), cid)
-	time.Sleep(time.Second)
-	if err := e.relay.start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("relay restarted on %s", e.relay.addr)
-	r := run.wait()
-	t.Logf("rotate-keys: exit %d after %s", r.code, r.elapsed.Round(10*time.Millisecond))
-	if r.code != exitOK {
-		t.Fatalf("rotate-keys across a relay restart failed:\n%s", r)
-	}
-	rot := decode[rotateJSON](t, r)
-	if rot.FromEpoch != n || rot.Epoch != n+1 || rot.Address != e.wallet.Address {
-		t.Errorf("rotate-keys printed epoch %d -> %d at %s; want %d -> %d at %s", rot.FromEpoch, rot.Epoch, rot.Address, n, n+1, e.wallet.Address)
-	}
-	for name, ep := range e.epochs(t) {
-		if ep != n+1 {
-			t.Errorf("%s holds epoch %d, want %d", name, ep, n+1)
-		}
-	}
-	for _, name := range holders {
-		e.parties[name].waitEvent(t, marks[name], 5*time.Second, "refresh done", is("done", "refresh", cid))
-	}
-}
-
 // A party is killed (SIGKILL) as it starts a refresh and restarted at
 // once: it tells the others, the refresh fails quickly naming it, every
 // holder keeps its share of the current epoch, the wallet signs, and the

@@ -33,8 +33,9 @@ import (
 // refresh and one presign cover their rounds, each of them costing
 // seconds of Paillier work; a sign too, and with
 // PARATRO_E2E_ALL_CRASHPOINTS=1 also one sign per round, killed in that
-// round only. TestRelayKilledMidRefresh (faults_test.go) kills it at a
-// refresh's very first message. FROST ceremonies are not killed here: a
+// round only. (Round 2 carries a ceremony's first protocol messages: the
+// refresh's first kill is at its very first message.) FROST ceremonies are
+// not killed here: a
 // FROST key generation or sign is over in milliseconds, before the test
 // can see one of its rounds on the relay.
 func TestRelayKilledInEachRound(t *testing.T) {

@@ -20,7 +20,7 @@ TIMEOUT=${TIMEOUT:-30m}
 # Shard 2 takes long crash and restart tests. TestSecretHygiene stays in shard
 # 1 with most of the error paths: it scans the transcript and files of the
 # world it runs in.
-shard2='TestKeygenKilledAtEveryStep|TestKeygenKilledInEachRound|TestPresignKilledAtEveryStep|TestPresignaturePoolAcrossProcesses|TestBackupExportRestoreAndStale|TestRelayKilledMidRefresh|TestPartyKilledMidRefresh|TestDestroy|TestPartyKilledMidSign'
+shard2='TestKeygenKilledAtEveryStep|TestKeygenKilledInEachRound|TestPresignKilledAtEveryStep|TestPresignaturePoolAcrossProcesses|TestBackupExportRestoreAndStale|TestPartyKilledMidRefresh|TestDestroy|TestPartyKilledMidSign'
 
 all=$($GO test -list '^Test' ./e2e/ | grep '^Test') || { echo "test-go: cannot list the e2e tests" >&2; exit 1; }
 one=$(echo "$all" | grep -v -x -E "$shard2" | paste -sd'|' -)
