@@ -122,6 +122,11 @@ failures apart without reading stderr:
   124  a ceremony timed out (the message names the parties it waited for)
   130  interrupted by SIGINT or SIGTERM
 
+A crash of paratro itself (a Go panic, a bug) also exits 2, with a Go
+traceback on stderr instead of a "paratro: error:" line; the traceback
+holds no secret. A party that crashed gives up its ceremonies when it is
+started again, and the other parties are told.
+
 Errors are printed on stderr as "paratro: error: <message>", followed by
 "paratro: hint: ..." lines when paratro knows what to do next. Set
 PARATRO_DEBUG=1 to also print each wrapped cause as "paratro: debug: ...".`
