@@ -247,8 +247,16 @@ func newEnv(dir string) (*env, error) {
 var otpWaits, otpWaited atomic.Int64
 
 func nextCode(secret string, lastStep *int64) (string, error) {
-	now := time.Now().Unix() / 30
-	step := max(*lastStep+1, now-1)
+	t := time.Now().Unix()
+	now := t / 30
+	// A code of the step before the current one is good only until the
+	// current step ends: take it only with 10 s or more to go, since the
+	// command starting and reaching the relay takes time on a busy machine.
+	oldest := now - 1
+	if t%30 >= 20 {
+		oldest = now
+	}
+	step := max(*lastStep+1, oldest)
 	if step > now+1 {
 		d := time.Until(time.Unix((step-1)*30, 0))
 		otpWaits.Add(1)
