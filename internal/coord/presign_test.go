@@ -104,12 +104,14 @@ func TestPresignaturePoolThroughRelay(t *testing.T) {
 		}
 	}
 
-	sign := func(text string) *Report {
+	// signBy signs text (with the first two to approve when signers is
+	// empty) and checks the signature with go-ethereum.
+	signBy := func(text string, signers []string) *Report {
 		t.Helper()
 		epoch, cd := r.share(0, wallet)
 		digest := ceremonytest.Digest(text)
 		rep, err := r.initiate(ctx, 0, &Request{Kind: ceremony.KindSign, Scheme: ceremony.SchemeECDSA, WalletID: wallet,
-			Parties: r.parties(), Required: 2, Epoch: epoch, ConfigDigest: cd, Digest: hex.EncodeToString(digest),
+			Parties: r.parties(), Required: 2, Signers: signers, Epoch: epoch, ConfigDigest: cd, Digest: hex.EncodeToString(digest),
 			Deadline: time.Now().Add(time.Minute)})
 		if err != nil {
 			t.Fatal(err)
@@ -120,6 +122,7 @@ func TestPresignaturePoolThroughRelay(t *testing.T) {
 		}
 		return rep
 	}
+	sign := func(text string) *Report { t.Helper(); return signBy(text, nil) }
 	rep = sign("one round")
 	used := rep.Result().Presignature
 	if used == "" {
@@ -201,21 +204,9 @@ func TestPresignaturePoolThroughRelay(t *testing.T) {
 	if len(orphans) != 2 {
 		t.Fatalf("ana held %d presignatures with vault, want 2", len(orphans))
 	}
-	epoch, cd = r.share(0, wallet)
 	signPair := func(k int) string {
 		t.Helper()
-		digest := ceremonytest.Digest(fmt.Sprint("after ana's restore ", k))
-		rep, err := r.initiate(ctx, 0, &Request{Kind: ceremony.KindSign, Scheme: ceremony.SchemeECDSA, WalletID: wallet,
-			Parties: r.parties(), Required: 2, Signers: pair, Epoch: epoch, ConfigDigest: cd, Digest: hex.EncodeToString(digest),
-			Deadline: time.Now().Add(time.Minute)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sig, _ := hex.DecodeString(rep.Result().Signature)
-		if err := ethereum.VerifyDigest(addr, digest, sig); err != nil {
-			t.Fatalf("go-ethereum rejects the signature: %v", err)
-		}
-		ps := rep.Result().Presignature
+		ps := signBy(fmt.Sprint("after ana's restore ", k), pair).Result().Presignature
 		if orphans[ps] {
 			t.Fatalf("sign %d used orphaned presignature %s", k, ps)
 		}
