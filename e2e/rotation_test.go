@@ -53,7 +53,8 @@ import (
 // a short deadline can be waited out (the holder path is the same as
 // CMP's), and the world's CMP wallet for one refresh that needs no
 // deadline to pass (vault alone at after-commit: the others, alive, finish
-// it, and its restart tells them it gave up after they switched). By
+// it, and vault, restarted, finishes it too: it records the wallet and
+// reports success, so rotate-keys succeeds). By
 // default vault is killed at every step, ben at before-test, after-confirm
 // and after-commit, ana at after-test, before-commit and after-commit;
 // PARATRO_E2E_ALL_CRASHPOINTS=1 adds the rest of the 3×5 matrix (ana at
@@ -193,8 +194,21 @@ func refreshKilledAt(t *testing.T, e *env, w createJSON, scheme string, kills []
 	if r.code == exitOK && !advance {
 		t.Errorf("rotate-keys reported success although the refresh left every holder on epoch %d:\n%s", n, r)
 	}
+	onlyCommitted := true
 	for _, k := range kills {
-		e.parties[k[0]].waitEvent(t, marks[k[0]], 15*time.Second, "aborted-after-restart", is("aborted-after-restart", "refresh", st.Ceremony))
+		// Restarted, a party gives the refresh up, unless it had
+		// committed: then it is over (every party confirmed) and it
+		// finishes it, recording the wallet and reporting success.
+		restarted := "aborted-after-restart"
+		if k[1] == "after-commit" {
+			restarted = "done"
+		} else {
+			onlyCommitted = false
+		}
+		e.parties[k[0]].waitEvent(t, marks[k[0]], 15*time.Second, restarted, is(restarted, "refresh", st.Ceremony))
+	}
+	if onlyCommitted && r.code != exitOK {
+		t.Errorf("every killed party had committed the new share, but rotate-keys failed:\n%s", r)
 	}
 
 	// Every pending share is settled once the deadline has passed.

@@ -88,6 +88,50 @@ func (j *journalEntry) members() []identity.Public {
 	return out
 }
 
+// committed returns the result of a journalled keygen or refresh whose new
+// share this party had already made active when it stopped (it commits
+// only once every participant confirmed, so every other one can commit
+// too): the ceremony is over and succeeded; only recording the wallet and
+// reporting the outcome were left (failpoint <kind>:after-commit). Nil
+// otherwise.
+func (p *Party) committed(j *journalEntry) *ceremony.Result {
+	if j.Request.Kind != ceremony.KindKeygen && j.Request.Kind != ceremony.KindRefresh {
+		return nil
+	}
+	st, err := p.Home.Store.Active(j.Request.WalletID, p.Home.ID.Fingerprint())
+	if err != nil {
+		return nil
+	}
+	defer st.Wipe()
+	if st.Epoch != resultEpoch(j.Request) {
+		return nil
+	}
+	return &ceremony.Result{PublicKey: bytes.Clone(st.PublicKey), ConfigDigest: bytes.Clone(st.ConfigDigest)}
+}
+
+// finishCommitted does what a party that stopped right after committing the
+// new share of ceremony j had left to do: record the wallet and report
+// success to the initiator (if it still waits), so that wallet create or
+// rotate-keys succeeds instead of failing on a ceremony that completed.
+func (p *Party) finishCommitted(ctx context.Context, j *journalEntry, res *ceremony.Result) error {
+	out := outcomeOf(res, nil)
+	out.Epoch = resultEpoch(j.Request)
+	if err := p.record(j.Request, res); err != nil {
+		out = &Outcome{OK: false, Code: string(ceremony.CodeInternal), Error: "could not record the wallet: " + err.Error()}
+	}
+	if time.Now().Before(j.Request.Deadline) {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := p.postOutcome(sctx, j.CeremonyID, out)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("tell the relay that ceremony %.16s… completed: %w", j.CeremonyID, err)
+		}
+	}
+	p.removeJournal(j.CeremonyID)
+	p.emit(Event{Ceremony: j.CeremonyID, Request: j.Request, What: "done", Detail: out.PublicKey, Outcome: out})
+	return nil
+}
+
 // hasPending reports whether this party holds a pending share from the
 // journalled ceremony (a keygen or refresh that reached its confirmation).
 func (p *Party) hasPending(j *journalEntry) bool {
@@ -105,7 +149,8 @@ func (p *Party) hasPending(j *journalEntry) bool {
 // recover gives up every ceremony a previous run of this party left
 // unfinished: an abort to the other participants (so they stop at once,
 // naming this party, instead of waiting for the deadline) and a failed
-// outcome for the initiator.
+// outcome for the initiator. A keygen or refresh whose new share it had
+// already committed is not given up but finished (finishCommitted).
 func (p *Party) recover(ctx context.Context) error {
 	entries, err := p.journal()
 	if err != nil {
@@ -113,6 +158,12 @@ func (p *Party) recover(ctx context.Context) error {
 	}
 	for _, j := range entries {
 		if j.Unsettled {
+			continue
+		}
+		if res := p.committed(j); res != nil {
+			if err := p.finishCommitted(ctx, j, res); err != nil {
+				return err
+			}
 			continue
 		}
 		d, err := j.Request.startDescriptor(j.CeremonyID, j.Start)
