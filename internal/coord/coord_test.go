@@ -91,7 +91,11 @@ func (r *rig) client(h *home.Home) *relay.Client {
 }
 
 // start runs party i with decide until the test ends or stop(i).
-func (r *rig) start(i int, decide Decider) {
+func (r *rig) start(i int, decide Decider) { r.startParty(i, decide, nil) }
+
+// startParty is start, with the party adjusted by configure (when not nil)
+// before it runs.
+func (r *rig) startParty(i int, decide Decider, configure func(*Party)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancels = append(r.cancels, cancel)
 	log, err := audit.Open(filepath.Join(r.homes[i].Dir, "audit.log"))
@@ -103,6 +107,9 @@ func (r *rig) start(i int, decide Decider) {
 		r.events = append(r.events, e)
 		r.mu.Unlock()
 	}}
+	if configure != nil {
+		configure(p)
+	}
 	// Register before returning, so that requests find every party.
 	if err := p.Relay.Register(ctx); err != nil {
 		r.t.Fatal(err)

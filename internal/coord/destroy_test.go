@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,23 +41,9 @@ func keygenThenStop(t *testing.T, r *rig) string {
 // startEraser runs party i as start does, with a relay that reports
 // status for every wallet.
 func (r *rig) startEraser(i int, decide Decider, status string) {
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancels = append(r.cancels, cancel)
-	log, err := audit.Open(filepath.Join(r.homes[i].Dir, "audit.log"))
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	p := &Party{Home: r.homes[i], Relay: r.client(r.homes[i]), Decide: decide, Audit: log,
-		WalletStatus: func(context.Context, string) (string, error) { return status, nil }}
-	if err := p.Relay.Register(ctx); err != nil {
-		r.t.Fatal(err)
-	}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		defer log.Close()
-		_ = p.Run(ctx)
-	}()
+	r.startParty(i, decide, func(p *Party) {
+		p.WalletStatus = func(context.Context, string) (string, error) { return status, nil }
+	})
 }
 
 func destroyRequest(r *rig, wallet string) *Request {

@@ -92,22 +92,7 @@ func (l *liar) tamper(raw []byte) ([]byte, bool) {
 
 // startWith is start, with party i's relay client wrapped by wrap.
 func (r *rig) startWith(i int, decide Decider, wrap func(Relay) Relay) {
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancels = append(r.cancels, cancel)
-	log, err := audit.Open(filepath.Join(r.homes[i].Dir, "audit.log"))
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	p := &Party{Home: r.homes[i], Relay: wrap(r.client(r.homes[i])), Decide: decide, Audit: log}
-	if err := p.Relay.Register(ctx); err != nil {
-		r.t.Fatal(err)
-	}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		defer log.Close()
-		_ = p.Run(ctx)
-	}()
+	r.startParty(i, decide, func(p *Party) { p.Relay = wrap(p.Relay) })
 }
 
 // TestMisbehaviourKeepsTheCulpritsSignedEnvelope (SECURITY.md (c) case
