@@ -259,12 +259,17 @@ func (s *session) record(n sentNote) error {
 	if n.err != nil || n.skip {
 		return n.err
 	}
-	s.sent[n.round] |= kindOf(n.broadcast)
-	if n.round > s.round {
-		s.round = n.round
-	}
+	s.note(n)
 	s.emit()
 	return nil
+}
+
+// note adds a message sent without error to what this party sent.
+func (s *session) note(n sentNote) {
+	if n.err == nil && !n.skip {
+		s.sent[n.round] |= kindOf(n.broadcast)
+		s.round = max(s.round, n.round)
+	}
 }
 
 // catchUp records the sends the drain reported that the loop has not
@@ -278,10 +283,7 @@ func (s *session) catchUp() {
 				s.notes = nil
 				return
 			}
-			if n.err == nil && !n.skip {
-				s.sent[n.round] |= kindOf(n.broadcast)
-				s.round = max(s.round, n.round)
-			}
+			s.note(n)
 		default:
 			return
 		}

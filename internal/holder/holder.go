@@ -14,8 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/paratro/paratro/ceremony"
@@ -198,14 +196,13 @@ func (h *Holder) Run(ctx context.Context, d *ceremony.Descriptor, tr ceremony.Tr
 //     sign; 2 to 7 in a CMP presign; 8 in a sign with a presignature;
 //   - "<kind>:after-confirm" once its confirmation of a keygen or refresh
 //     result was posted.
+//
+// A point is hit at every such message: the first hit kills (or panics),
+// so only the first of its kind ever counts.
 type failpointTransport struct {
 	ceremony.Transport
 	kind string
 	sid  []byte // the ceremony's session ID
-	sent atomic.Bool
-
-	mu     sync.Mutex
-	rounds map[int]bool // the rounds of the session this party sent in
 }
 
 func (t *failpointTransport) Send(ctx context.Context, m *ceremony.Message) error {
@@ -214,30 +211,14 @@ func (t *failpointTransport) Send(ctx context.Context, m *ceremony.Message) erro
 	}
 	switch m.Type {
 	case ceremony.TypeProtocol:
-		if !t.sent.Swap(true) {
-			failpoint.Hit(t.kind + ":after-send")
-		}
-		if bytes.Equal(m.SessionID, t.sid) && t.firstOfRound(m.Round) {
+		failpoint.Hit(t.kind + ":after-send")
+		if bytes.Equal(m.SessionID, t.sid) {
 			failpoint.Hit(t.kind + ":after-round-" + strconv.Itoa(m.Round))
 		}
 	case ceremony.TypeConfirm:
 		failpoint.Hit(t.kind + ":after-confirm")
 	}
 	return nil
-}
-
-// firstOfRound reports whether no message of round was sent before.
-func (t *failpointTransport) firstOfRound(round int) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.rounds[round] {
-		return false
-	}
-	if t.rounds == nil {
-		t.rounds = map[int]bool{}
-	}
-	t.rounds[round] = true
-	return true
 }
 
 // shareMatches compares the share this party loaded with the epoch and
