@@ -83,13 +83,7 @@ func (e *env) tamperPresign(t *testing.T, adv string) {
 	}
 
 	restore()
-	d := digest()
-	r := e.cmd(ben.home, "wallet", "sign", e.wallet.ID, "--digest", d, "--signers", "ana,ben", "--timeout", "60s", "--output", "json")
-	if r.code != exitOK {
-		t.Fatalf("sign --signers ana,ben after vault's presigns failed:\n%s", r)
-	}
-	s := decode[presigSignJSON](t, r)
-	checkSignature(t, e.wallet, d, s.Signature)
+	s := presigSign(t, e, "ana,ben")
 	if s.Presignature == "" || s.PresignaturesLeft == nil || *s.PresignaturesLeft != 0 {
 		t.Errorf("the sign by ana and ben used presignature %q, %v left; want theirs, none left", s.Presignature, s.PresignaturesLeft)
 	}

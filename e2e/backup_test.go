@@ -10,9 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/paratro/paratro/internal/home"
-	"github.com/paratro/paratro/shares"
 )
 
 // exitStaleBackup is paratro's status for a stale share backup.
@@ -202,11 +199,7 @@ func TestBackupExportRestoreAndStale(t *testing.T) {
 // and checks the signature with go-ethereum (checkSignature).
 func presigSign(t *testing.T, e *env, signers string) presigSignJSON {
 	t.Helper()
-	d := digest()
-	r := e.cmd(e.parties["ben"].home, "wallet", "sign", e.wallet.ID, "--digest", d, "--signers", signers, "--timeout", "2m", "--output", "json")
-	if r.code != exitOK {
-		t.Fatalf("sign by %s:\n%s", signers, r)
-	}
+	r, d := e.signFresh(t, signers, "2m")
 	s := decode[presigSignJSON](t, r)
 	checkSignature(t, e.wallet, d, s.Signature)
 	return s
@@ -216,15 +209,7 @@ func presigSign(t *testing.T, e *env, signers string) presigSignJSON {
 // dir holds for the harness's wallet, read from its share store.
 func heldPresignatures(t *testing.T, e *env, dir string) []string {
 	t.Helper()
-	kr, err := shares.OpenFileKeyring(filepath.Join(dir, "keyring.json"), []byte(e.pass))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kr.Close()
-	h, err := home.Open(dir, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _ := e.openHome(t, dir)
 	metas, err := h.Store.Presignatures(e.wallet.ID, h.ID.Fingerprint())
 	if err != nil {
 		t.Fatal(err)

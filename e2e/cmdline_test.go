@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/paratro/paratro/internal/home"
 	"github.com/paratro/paratro/shares"
 )
 
@@ -106,15 +104,7 @@ func cmdlineSecrets(t *testing.T, e *env) map[string][][]byte {
 	}
 	for _, name := range holders {
 		dir := e.parties[name].home
-		kr, err := shares.OpenFileKeyring(filepath.Join(dir, "keyring.json"), []byte(e.pass))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := home.Open(dir, kr)
-		if err != nil {
-			kr.Close()
-			t.Fatal(err)
-		}
+		h, kr := e.openHome(t, dir)
 		add(name+"'s identity key", h.ID.Secret())
 		if kek, err := kr.Get(h.Store.KeyringEntry()); err == nil {
 			add(name+"'s share store key", kek)
@@ -135,7 +125,6 @@ func cmdlineSecrets(t *testing.T, e *env) map[string][][]byte {
 			add(fmt.Sprintf("%s's %s share of %s epoch %d", name, en.State, en.WalletID, en.Epoch), sh.Secret)
 			sh.Wipe()
 		}
-		kr.Close()
 	}
 	return out
 }

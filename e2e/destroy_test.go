@@ -160,10 +160,7 @@ func TestDestroy(t *testing.T) {
 		if found := mentions(t, home, needles...); len(found) > 0 {
 			t.Errorf("%s's home still holds %s in %v", n, w.ID, found)
 		}
-		kr, err := shares.OpenFileKeyring(filepath.Join(home, "keyring.json"), []byte(e.pass))
-		if err != nil {
-			t.Fatal(err)
-		}
+		kr := e.openKeyring(t, home)
 		for path, data := range old[n] {
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				t.Fatal(err)

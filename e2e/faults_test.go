@@ -402,15 +402,24 @@ func decode[T any](t *testing.T, r result) T {
 	return v
 }
 
+// signFresh has ben sign a fresh digest with signers (wallet sign --output
+// json) and fails the test unless it succeeds; it returns the command's
+// result and the digest.
+func (e *env) signFresh(t *testing.T, signers, timeout string) (result, string) {
+	t.Helper()
+	d := digest()
+	r := e.cmd(e.parties["ben"].home, "wallet", "sign", e.wallet.ID, "--digest", d, "--signers", signers, "--timeout", timeout, "--output", "json")
+	if r.code != exitOK {
+		t.Fatalf("sign --signers %s:\n%s", signers, r)
+	}
+	return r, d
+}
+
 // sign signs a fresh digest with signers (ben initiates) and checks the
 // signature against the wallet's address with go-ethereum.
 func (e *env) sign(t *testing.T, signers string) signJSON {
 	t.Helper()
-	d := digest()
-	r := e.cmd(e.parties["ben"].home, "wallet", "sign", e.wallet.ID, "--digest", d, "--signers", signers, "--timeout", "60s", "--output", "json")
-	if r.code != exitOK {
-		t.Fatalf("sign --signers %s:\n%s", signers, r)
-	}
+	r, d := e.signFresh(t, signers, "60s")
 	s := decode[signJSON](t, r)
 	if s.Digest != d || s.Address != e.wallet.Address {
 		t.Fatalf("sign printed digest %s address %s, want %s %s", s.Digest, s.Address, d, e.wallet.Address)

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paratro/paratro/internal/home"
 	"github.com/paratro/paratro/internal/identity"
 	"github.com/paratro/paratro/internal/relay"
 	"github.com/paratro/paratro/shares"
@@ -766,14 +767,35 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 	}
 }
 
-// loadIdentity opens a home's file keyring (as a process of that holder
-// would) and returns its identity, secret half included.
-func (e *env) loadIdentity(t *testing.T, home string) *identity.Identity {
+// openKeyring opens a home's file keyring, as a process of that holder
+// would; the caller closes it.
+func (e *env) openKeyring(t *testing.T, home string) *shares.FileKeyring {
 	t.Helper()
 	kr, err := shares.OpenFileKeyring(filepath.Join(home, "keyring.json"), []byte(e.pass))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return kr
+}
+
+// openHome opens a home with its file keyring (closed when the test
+// ends), as a process of that holder would.
+func (e *env) openHome(t *testing.T, dir string) (*home.Home, *shares.FileKeyring) {
+	t.Helper()
+	kr := e.openKeyring(t, dir)
+	t.Cleanup(func() { kr.Close() })
+	h, err := home.Open(dir, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, kr
+}
+
+// loadIdentity opens a home's file keyring (as a process of that holder
+// would) and returns its identity, secret half included.
+func (e *env) loadIdentity(t *testing.T, home string) *identity.Identity {
+	t.Helper()
+	kr := e.openKeyring(t, home)
 	defer kr.Close()
 	id, err := identity.Load(home, kr)
 	if err != nil {

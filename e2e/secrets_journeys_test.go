@@ -32,7 +32,6 @@ import (
 
 	"github.com/paratro/paratro/ceremony"
 	"github.com/paratro/paratro/internal/envelope"
-	"github.com/paratro/paratro/internal/home"
 	"github.com/paratro/paratro/internal/identity"
 	"github.com/paratro/paratro/internal/relay"
 	"github.com/paratro/paratro/shares"
@@ -251,15 +250,7 @@ func (h *hygiene) collect(secrets []secret, when string) []secret {
 func (h *hygiene) collectHome(name, dir, when string) []secret {
 	t := h.t
 	t.Helper()
-	kr, err := shares.OpenFileKeyring(filepath.Join(dir, "keyring.json"), []byte(h.e.pass))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kr.Close()
-	hm, err := home.Open(dir, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hm, kr := h.e.openHome(t, dir)
 	idSecret := hm.ID.Secret()
 	out := []secret{
 		newSecret(name+"'s identity private keys", idSecret, false, ""),
